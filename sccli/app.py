@@ -1,0 +1,104 @@
+"""The imperative shell's context: workspace, store, clock and language for one command.
+
+Everything is loaded lazily, so a command touches only what it needs.
+"""
+
+from __future__ import annotations
+
+import locale
+import os
+from datetime import datetime
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from .clock import parse_instant, system_now
+from .config import CONFIG_FILE, SlaSettings, default_home, load_settings, load_sla
+from .errors import UsageError
+
+if TYPE_CHECKING:
+    from .config import Settings
+    from .store import Store
+
+
+def detect_language(explicit: str | None) -> str:
+    """--lang, then SCCLI_LANG, then a Russian locale; English otherwise."""
+    if explicit:
+        return explicit
+    env = os.environ.get("SCCLI_LANG", "").strip().lower()
+    if env in ("en", "ru"):
+        return env
+    for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(var, "")
+        if value:
+            return "ru" if value.lower().startswith("ru") else "en"
+    try:
+        loc = locale.getlocale()[0] or ""
+    except ValueError:  # pragma: no cover
+        loc = ""
+    return "ru" if loc.lower().startswith("ru") else "en"
+
+
+class App:
+    def __init__(
+        self,
+        home: str | None = None,
+        db: str | None = None,
+        at: str | None = None,
+        lang: str | None = None,
+    ):
+        self.home = Path(home).expanduser() if home else default_home()
+        self.db = db
+        self._at = at
+        self.lang = detect_language(lang)
+        self._store: Store | None = None
+
+    # -- configuration ---------------------------------------------------------------
+    def require_workspace(self) -> None:
+        if not (self.home / CONFIG_FILE).exists():
+            raise UsageError(
+                f"no sccli workspace at {self.home}; run `sccli init` first"
+                " (or pass --home DIR / set SCCLI_HOME)"
+            )
+
+    @cached_property
+    def settings(self) -> Settings:
+        self.require_workspace()
+        return load_settings(self.home)
+
+    @cached_property
+    def sla(self) -> SlaSettings:
+        self.require_workspace()
+        return load_sla(self.home)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.sla.timezone)
+
+    # -- time ------------------------------------------------------------------------
+    @cached_property
+    def now(self) -> datetime:
+        """Fixed once per command: --at, then SCCLI_NOW, then the system clock."""
+        text = self._at or os.environ.get("SCCLI_NOW")
+        if text:
+            return parse_instant(text, self.tz, "--at / SCCLI_NOW")
+        return system_now().astimezone(self.tz).replace(microsecond=0)
+
+    def instant(self, text: str, what: str) -> datetime:
+        return parse_instant(text, self.tz, what)
+
+    # -- store -----------------------------------------------------------------------
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            self.require_workspace()
+            from .store import open_store
+
+            self._store = open_store(self.db, self.home)
+        return self._store
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None

@@ -1,0 +1,130 @@
+"""`sccli client …` and `sccli contact …`."""
+
+from __future__ import annotations
+
+import click
+
+from .. import service
+from ..domain.contacts import authorized_at
+from ..render import Column, emit, to_json
+from . import app_of, format_option
+
+CLIENT_COLUMNS = [
+    Column("key", "client", "клиент"),
+    Column("name", "name", "название"),
+    Column("system_url", "system", "система"),
+    Column("hosting", "hosting", "размещение"),
+    Column("contact", "authorized contact", "авторизованное лицо"),
+]
+CONTACT_COLUMNS = [
+    Column("email", "e-mail", "e-mail"),
+    Column("name", "name", "имя"),
+    Column("effective", "effective", "действует с"),
+    Column("notice", "notice", "уведомление"),
+    Column("current", "current", "текущий"),
+]
+
+
+@click.group("client")
+def client() -> None:
+    """Add and list clients."""
+
+
+@client.command("add")
+@click.argument("key")
+@click.option("--name", required=True, help="The client's name.")
+@click.option("--system-url", metavar="URL", help="Address of the client's BPMSoft system.")
+@click.option(
+    "--hosting",
+    type=click.Choice(["on-premise", "bpmsoft-cloud"]),
+    default="on-premise",
+    show_default=True,
+    help="Where the system runs (bpmsoft-cloud routes problems to the vendor).",
+)
+@click.option("--contact", metavar="EMAIL", help="The authorized contact, effective now.")
+@format_option
+@click.pass_context
+def client_add(ctx, key, name, system_url, hosting, contact, fmt) -> None:
+    """Add a client; KEY prefixes its ticket ids (ACME → ACME-1).
+
+    \b
+    Example:
+      sccli client add ACME --name "Acme LLC" --system-url https://crm.acme.example \\
+          --contact it@acme.example
+    """
+    app = app_of(ctx)
+    added = service.add_client(app, key, name, system_url, hosting, contact)
+    if fmt == "json":
+        click.echo(to_json({"key": added.key}))
+    else:
+        click.echo(added.key)
+
+
+@client.command("list")
+@format_option
+@click.pass_context
+def client_list(ctx, fmt) -> None:
+    """List clients with their current authorized contact."""
+    app = app_of(ctx)
+    rows = []
+    for c in app.store.clients():
+        current = authorized_at(app.store.contacts(c.key), app.now)
+        rows.append(
+            {
+                "key": c.key,
+                "name": c.name,
+                "system_url": c.system_url,
+                "hosting": c.hosting.value,
+                "contact": current.email if current else None,
+            }
+        )
+    emit(rows, CLIENT_COLUMNS, fmt, app.lang, empty="no clients yet (sccli client add KEY --name …)")
+
+
+@click.group("contact")
+def contact() -> None:
+    """Set and show a client's authorized contact (one at any instant)."""
+
+
+@contact.command("set")
+@click.argument("client_key", metavar="CLIENT")
+@click.argument("email")
+@click.option("--name", help="The person's name.")
+@click.option("--effective", metavar="ISO", help="When the appointment takes effect [now].")
+@click.option("--notice", metavar="TEXT", help="The client's notice that appointed the person.")
+@click.pass_context
+def contact_set(ctx, client_key, email, name, effective, notice) -> None:
+    """Appoint CLIENT's authorized contact from --effective on.
+
+    Past tickets keep the verdict they had when registered.
+    """
+    app = app_of(ctx)
+    when = app.instant(effective, "--effective") if effective else None
+    saved = service.set_contact(app, client_key, email, name, when, notice)
+    click.echo(f"{saved.client}: {saved.email} from {saved.effective.isoformat()}")
+
+
+@contact.command("show")
+@click.argument("client_key", metavar="CLIENT")
+@click.option("--history", is_flag=True, help="Every appointment, not only the current one.")
+@format_option
+@click.pass_context
+def contact_show(ctx, client_key, history, fmt) -> None:
+    """Show CLIENT's authorized contact (at --at, default now)."""
+    app = app_of(ctx)
+    found = service.require_client(app, client_key)
+    contacts = app.store.contacts(found.key)
+    current = authorized_at(contacts, app.now)
+    chosen = contacts if history else ([current] if current else [])
+    rows = [
+        {
+            "client": c.client,
+            "email": c.email,
+            "name": c.name,
+            "effective": c.effective,
+            "notice": c.notice,
+            "current": c is current,
+        }
+        for c in chosen
+    ]
+    emit(rows, CONTACT_COLUMNS, fmt, app.lang, empty=f"{found.key}: no authorized contact yet")

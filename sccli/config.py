@@ -1,0 +1,455 @@
+"""Load and validate the workspace's ``sccli.yaml`` and ``sla.yaml`` into typed settings.
+
+Every mistake is reported as ``file:line: key.path: problem (expected …)``; unknown keys
+are errors; credentials are only accepted as ``env:NAME`` / ``keyring:NAME`` references.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import date, time
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from . import schema as s
+from .errors import UsageError
+
+CONFIG_FILE = "sccli.yaml"
+SLA_FILE = "sla.yaml"
+LANGUAGES = ("en", "ru")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+PARTY_KINDS = ("executor", "vendor", "partner", "client", "provider")
+
+
+def default_sla_text() -> str:
+    return resources.files("sccli").joinpath("data/sla.yaml").read_text(encoding="utf-8")
+
+
+def default_config_text(executor: str = "Программные Технологии") -> str:
+    return f"""\
+# sccli workspace configuration. Reference: README.md, "Configuration".
+# Secrets never go here: write env:NAME or keyring:NAME instead of a token.
+
+executor:
+  name: {executor}
+  email: crm.support@samarasoft.com
+  portal: https://support.samarasoft.com
+  language: ru
+
+# Per-client settings (clients themselves are added with `sccli client add`).
+clients: {{}}
+#  ACME:
+#    language: en
+#    parties: [partner-x]     # partners whose work is in this client's system
+
+# Who owns problems outside the executor's layer, and where to escalate them.
+parties:
+  vendor:
+    kind: vendor
+    title: BPMSoft
+    language: ru
+#   tracker: vendor-portal
+#  partner-x:
+#    kind: partner
+#    title: Partner X LLC
+#    language: en
+#    tracker: partner-x-github
+
+# Trackers sccli syncs with.
+trackers: {{}}
+#  partner-x-github:
+#    adapter: github
+#    repo: partner-x/crm-support
+#    token: env:PARTNER_X_GITHUB_TOKEN
+"""
+
+
+# ---------------------------------------------------------------- sccli.yaml
+
+
+@dataclass(frozen=True)
+class Executor:
+    name: str
+    email: str
+    portal: str | None
+    language: str
+
+
+@dataclass(frozen=True)
+class ClientSettings:
+    language: str | None
+    parties: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Party:
+    name: str
+    kind: str
+    title: str
+    language: str
+    tracker: str | None
+    email: str | None
+
+
+@dataclass(frozen=True)
+class TrackerSettings:
+    name: str
+    adapter: str
+    options: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Settings:
+    executor: Executor
+    clients: dict[str, ClientSettings]
+    parties: dict[str, Party]
+    trackers: dict[str, TrackerSettings]
+
+
+class _TrackerSchema(s.Schema):
+    """A tracker's keys depend on its adapter: validate with the adapter's own schema."""
+
+    expected = "a mapping with an 'adapter' key"
+
+    def convert(self, node, path, ctx):
+        items = s._mapping_items(node, path, ctx, self.expected)
+        adapter_node = next((v for k, v in items if s._scalar(k) == "adapter"), None)
+        if adapter_node is None:
+            raise ctx.fail(node, f"{path}.adapter", "required key is missing (e.g. github)")
+        kind = s.Str().convert(adapter_node, f"{path}.adapter", ctx)
+        from .adapters import available_kinds, load_adapter_class
+
+        try:
+            cls = load_adapter_class(kind)
+        except Exception:
+            raise ctx.fail(
+                adapter_node,
+                f"{path}.adapter",
+                f"unknown adapter {kind!r} (expected one of: {', '.join(available_kinds())})",
+            ) from None
+        fields = {"adapter": s.Field(s.Str(), required=True), **cls.config_schema}
+        values = s.Struct(fields).convert(node, path, ctx)
+        values.pop("adapter")
+        return (kind, values)
+
+
+_LANG = s.Str(choices=LANGUAGES)
+
+CONFIG_SCHEMA = s.Struct(
+    {
+        "executor": s.Field(
+            s.Struct(
+                {
+                    "name": s.Field(s.Str(), required=True),
+                    "email": s.Field(
+                        s.Str(pattern=r"[^@\s]+@[^@\s]+\.[^@\s]+", expected="an e-mail address"),
+                        required=True,
+                    ),
+                    "portal": s.Field(s.Str(pattern=r"https?://\S+", expected="an http(s) URL")),
+                    "language": s.Field(_LANG, default="ru"),
+                },
+                build=lambda v: Executor(**v),
+            ),
+            required=True,
+        ),
+        "clients": s.Field(
+            s.MapOf(
+                s.Struct(
+                    {
+                        "language": s.Field(_LANG),
+                        "parties": s.Field(s.ListOf(s.Str()), default=list),
+                    },
+                    build=lambda v: ClientSettings(v["language"], tuple(v["parties"])),
+                )
+            ),
+            default=dict,
+        ),
+        "parties": s.Field(
+            s.MapOf(
+                s.Struct(
+                    {
+                        "kind": s.Field(s.Str(choices=PARTY_KINDS), required=True),
+                        "title": s.Field(s.Str(), required=True),
+                        "language": s.Field(_LANG, default="ru"),
+                        "tracker": s.Field(s.Str()),
+                        "email": s.Field(s.Str(pattern=r"[^@\s]+@[^@\s]+", expected="an e-mail")),
+                    }
+                )
+            ),
+            default=dict,
+        ),
+        "trackers": s.Field(s.MapOf(_TrackerSchema()), default=dict),
+    }
+)
+
+
+def parse_config(text: str, where: str) -> Settings:
+    raw = s.load(text, CONFIG_SCHEMA, where)
+    parties = {name: Party(name=name, **v) for name, v in raw["parties"].items()}
+    trackers = {
+        name: TrackerSettings(name, kind, options) for name, (kind, options) in raw["trackers"].items()
+    }
+    for party in parties.values():
+        if party.tracker and party.tracker not in trackers:
+            raise s.ConfigError(
+                where,
+                None,
+                f"parties.{party.name}.tracker",
+                f"unknown tracker {party.tracker!r} (define it under trackers:)",
+            )
+    for key, client in raw["clients"].items():
+        for party in client.parties:
+            if party not in parties:
+                raise s.ConfigError(
+                    where, None, f"clients.{key}.parties", f"unknown party {party!r}"
+                )
+    return Settings(raw["executor"], raw["clients"], parties, trackers)
+
+
+# ---------------------------------------------------------------- sla.yaml
+
+ROUTE_OWNERS = ("executor", "vendor", "partner", "client", "responsible-party")
+ROUTE_ACTIONS = ("fix", "change", "escalate", "consult-or-fix", "consult")
+BILLING_CLASSES = ("included", "billable", "billable-if-fixed")
+
+
+@dataclass(frozen=True)
+class Route:
+    owner: str
+    action: str
+    billing: str
+    explain: str
+
+
+@dataclass(frozen=True)
+class SlaSettings:
+    timezone: str
+    weekly: dict[int, tuple[tuple[time, time], ...]]
+    country: str | None
+    extra_holidays: frozenset[date]
+    extra_workdays: frozenset[date]
+    shortened: dict[date, tuple[tuple[time, time], ...]]
+    reaction_targets: dict[str, int]
+    default_priority: str
+    warn_at: float
+    feedback_business_days: int
+    acceptance_days: int
+    priority_rules: list[dict[str, Any]] = field(default_factory=list)
+    routing: dict[str, Route] = field(default_factory=dict)
+
+    @cached_property
+    def calendar(self):
+        from .domain.calendar import BusinessCalendar, CalendarSpec
+
+        return BusinessCalendar(
+            CalendarSpec(
+                timezone=self.timezone,
+                weekly=self.weekly,
+                country=self.country,
+                extra_holidays=self.extra_holidays,
+                extra_workdays=self.extra_workdays,
+                shortened=self.shortened,
+            )
+        )
+
+    @cached_property
+    def policy(self):
+        from .domain.clocks import SlaPolicy
+        from .domain.model import Priority
+
+        return SlaPolicy(
+            reaction_targets={Priority(k): v for k, v in self.reaction_targets.items()},
+            default_priority=Priority(self.default_priority),
+            warn_at=self.warn_at,
+            feedback_business_days=self.feedback_business_days,
+            acceptance_days=self.acceptance_days,
+        )
+
+    @cached_property
+    def rules(self):
+        from .domain.priority_rules import compile_rules
+
+        return compile_rules(self.priority_rules)
+
+
+class _Zone(s.Str):
+    def __init__(self):
+        super().__init__(expected="an IANA time zone such as Europe/Moscow")
+
+    def convert(self, node, path, ctx):
+        value = super().convert(node, path, ctx)
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ctx.fail(node, path, f"unknown time zone {value!r} ({self.expected})") from None
+        return value
+
+
+class _Country(s.Str):
+    def __init__(self):
+        super().__init__(expected="a country code known to the holidays package, e.g. RU")
+
+    def convert(self, node, path, ctx):
+        value = super().convert(node, path, ctx)
+        import holidays
+
+        if value.upper() not in holidays.list_supported_countries():
+            raise ctx.fail(node, path, f"unknown country {value!r} ({self.expected})")
+        return value.upper()
+
+
+_PRIORITIES = ("critical", "high", "medium", "low")
+_HOURS = s.ListOf(s.TimeRange())
+
+SLA_SCHEMA = s.Struct(
+    {
+        "calendar": s.Field(
+            s.Struct(
+                {
+                    "timezone": s.Field(_Zone(), default="Europe/Moscow"),
+                    "hours": s.Field(
+                        s.Struct({day: s.Field(_HOURS, default=list) for day in WEEKDAYS}),
+                        required=True,
+                    ),
+                    "country": s.Field(_Country()),
+                    "extra_holidays": s.Field(s.ListOf(s.Date()), default=list),
+                    "extra_workdays": s.Field(s.ListOf(s.Date()), default=list),
+                    "shortened": s.Field(s.MapOf(_HOURS, key=s.Date()), default=dict),
+                }
+            ),
+            required=True,
+        ),
+        "reaction": s.Field(
+            s.Struct(
+                {
+                    "targets": s.Field(
+                        s.Struct({p: s.Field(s.Duration(), required=True) for p in _PRIORITIES}),
+                        required=True,
+                    ),
+                    "default_priority": s.Field(s.Str(choices=_PRIORITIES), default="medium"),
+                    "warn_at": s.Field(s.Float(0.0, 1.0), default=0.8),
+                }
+            ),
+            required=True,
+        ),
+        "feedback": s.Field(
+            s.Struct({"business_days": s.Field(s.Int(minimum=1), default=2)}), default=dict
+        ),
+        "acceptance": s.Field(
+            s.Struct({"calendar_days": s.Field(s.Int(minimum=1), default=7)}), default=dict
+        ),
+        "priority_rules": s.Field(
+            s.ListOf(
+                s.Struct(
+                    {
+                        "name": s.Field(s.Str(), required=True),
+                        "priority": s.Field(s.Str(choices=_PRIORITIES), required=True),
+                        "explain": s.Field(s.Str(), required=True),
+                        "explain_ru": s.Field(s.Str(), required=True),
+                        "keywords": s.Field(s.ListOf(s.Str()), default=list),
+                        "patterns": s.Field(s.ListOf(s.Str()), default=list),
+                        "all_of": s.Field(s.ListOf(s.Str()), default=list),
+                    }
+                )
+            ),
+            default=list,
+        ),
+        "routing": s.Field(
+            s.MapOf(
+                s.Struct(
+                    {
+                        "owner": s.Field(s.Str(choices=ROUTE_OWNERS), required=True),
+                        "action": s.Field(s.Str(choices=ROUTE_ACTIONS), required=True),
+                        "billing": s.Field(s.Str(choices=BILLING_CLASSES), required=True),
+                        "explain": s.Field(s.Str(), required=True),
+                    },
+                    build=lambda v: Route(**v),
+                )
+            ),
+            default=dict,
+        ),
+    }
+)
+
+
+def parse_sla(text: str, where: str) -> SlaSettings:
+    raw = s.load(text, SLA_SCHEMA, where)
+    cal = raw["calendar"]
+    weekly = {i: tuple(cal["hours"][day]) for i, day in enumerate(WEEKDAYS)}
+    if not any(weekly.values()):
+        raise s.ConfigError(where, None, "calendar.hours", "no business hours on any day")
+    from .domain.model import Source
+
+    for key in raw["routing"]:
+        if key not in {src.value for src in Source}:
+            raise s.ConfigError(
+                where,
+                None,
+                f"routing.{key}",
+                f"unknown problem source (expected one of: {', '.join(x.value for x in Source)})",
+            )
+    settings = SlaSettings(
+        timezone=cal["timezone"],
+        weekly=weekly,
+        country=cal["country"],
+        extra_holidays=frozenset(cal["extra_holidays"]),
+        extra_workdays=frozenset(cal["extra_workdays"]),
+        shortened={d: tuple(v) for d, v in cal["shortened"].items()},
+        reaction_targets=raw["reaction"]["targets"],
+        default_priority=raw["reaction"]["default_priority"],
+        warn_at=raw["reaction"]["warn_at"],
+        feedback_business_days=raw["feedback"]["business_days"],
+        acceptance_days=raw["acceptance"]["calendar_days"],
+        priority_rules=raw["priority_rules"],
+        routing=raw["routing"],
+    )
+    if settings.priority_rules:
+        from .domain.model import DomainError
+
+        try:
+            settings.rules  # noqa: B018 - compile now so a bad regex is a config error
+        except DomainError as exc:
+            raise s.ConfigError(where, None, "", str(exc)) from None
+    return settings
+
+
+# ---------------------------------------------------------------- workspace
+
+
+def default_home() -> Path:
+    """The user's config directory (XDG on Linux, the platform's equivalent elsewhere)."""
+    if os.name == "nt":  # pragma: no cover
+        base = Path(os.environ.get("APPDATA", Path.home() / "AppData" / "Roaming"))
+    elif os.uname().sysname == "Darwin":  # pragma: no cover
+        base = Path.home() / "Library" / "Application Support"
+    else:
+        base = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    return base / "sccli"
+
+
+def read_file(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UsageError(
+            f"{path}: not found; run `sccli init` to create the workspace (or pass --home DIR)"
+        ) from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{path}: not UTF-8 text; save it as UTF-8") from None
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read ({exc.strerror})") from None
+
+
+def load_settings(home: Path) -> Settings:
+    path = home / CONFIG_FILE
+    return parse_config(read_file(path), str(path))
+
+
+def load_sla(home: Path) -> SlaSettings:
+    path = home / SLA_FILE
+    return parse_sla(read_file(path), str(path))

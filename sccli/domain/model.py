@@ -1,0 +1,247 @@
+"""The contract's vocabulary as values: priorities, channels, statuses, sources, events.
+
+Everything here is pure and immutable; ticket state is never stored, it is folded from
+events (see ``lifecycle.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class DomainError(ValueError):
+    """A user-facing rule violation (bad value, illegal transition)."""
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.strip().lower().replace("ё", "е").replace("_", "-").split())
+
+
+class Priority(StrEnum):
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+    @property
+    def rank(self) -> int:
+        """0 is the most urgent."""
+        return _PRIORITY_ORDER.index(self)
+
+    @property
+    def russian(self) -> str:
+        return _PRIORITY_RU[self]
+
+    @classmethod
+    def parse(cls, text: str) -> Priority:
+        """Accept English or Russian names (the contract's Критичный/Высокий/…)."""
+        key = _norm(text)
+        found = _PRIORITY_ALIASES.get(key)
+        if found is None:
+            raise DomainError(
+                f"unknown priority {text!r} (expected one of: critical, high, medium, low"
+                " or Критичный, Высокий, Средний, Низкий)"
+            )
+        return found
+
+
+_PRIORITY_ORDER = [Priority.CRITICAL, Priority.HIGH, Priority.MEDIUM, Priority.LOW]
+_PRIORITY_RU = {
+    Priority.CRITICAL: "Критичный",
+    Priority.HIGH: "Высокий",
+    Priority.MEDIUM: "Средний",
+    Priority.LOW: "Низкий",
+}
+_PRIORITY_ALIASES: dict[str, Priority] = {}
+for _p in Priority:
+    _PRIORITY_ALIASES[_p.value] = _p
+    _PRIORITY_ALIASES[_norm(_PRIORITY_RU[_p])] = _p
+_PRIORITY_ALIASES.update(
+    {
+        "критический": Priority.CRITICAL,
+        "критичная": Priority.CRITICAL,
+        "критично": Priority.CRITICAL,
+        "высокая": Priority.HIGH,
+        "средняя": Priority.MEDIUM,
+        "низкая": Priority.LOW,
+        "normal": Priority.MEDIUM,
+        "urgent": Priority.CRITICAL,
+    }
+)
+
+
+class Channel(StrEnum):
+    """How a request reached the executor. Phone and messengers are paid extras."""
+
+    EMAIL = "email"
+    PORTAL = "portal"
+    PHONE = "phone"
+    MESSENGER = "messenger"
+
+    @property
+    def billable(self) -> bool:
+        return self in (Channel.PHONE, Channel.MESSENGER)
+
+    @classmethod
+    def parse(cls, text: str) -> Channel:
+        try:
+            return cls(_norm(text))
+        except ValueError:
+            raise DomainError(
+                f"unknown channel {text!r} (expected one of: {', '.join(c.value for c in cls)})"
+            ) from None
+
+
+class Status(StrEnum):
+    NEW = "new"
+    IN_PROGRESS = "in-progress"
+    AWAITING_CLIENT = "awaiting-client"
+    RESOLVED = "resolved"
+    REOPENED = "reopened"
+    CLOSED = "closed"
+    REJECTED = "rejected"
+
+    @property
+    def is_open(self) -> bool:
+        """Open = the executor still owes work (resolved waits on the client's acceptance)."""
+        return self not in (Status.CLOSED, Status.REJECTED)
+
+    @property
+    def is_final(self) -> bool:
+        return self in (Status.CLOSED, Status.REJECTED)
+
+    @classmethod
+    def parse(cls, text: str) -> Status:
+        key = _norm(text).replace(" ", "-")
+        try:
+            return cls(key)
+        except ValueError:
+            raise DomainError(
+                f"unknown status {text!r} (expected one of: {', '.join(s.value for s in cls)})"
+            ) from None
+
+
+class Source(StrEnum):
+    """Where the problem lies: the contract's "Boundaries" section, one value per case."""
+
+    EXECUTOR_PROJECT_IN_DESIGN = "executor-project-in-design"
+    EXECUTOR_PROJECT_OUT_OF_DESIGN = "executor-project-out-of-design"
+    EXECUTOR_PRODUCT = "executor-product"
+    VENDOR_PRODUCT = "vendor-product"
+    BPMSOFT_CLOUD = "bpmsoft-cloud"
+    PARTNER_PRODUCT = "partner-product"
+    PARTNER_PROJECT = "partner-project"
+    CLIENT_TEAM = "client-team"
+    CLIENT_INFRASTRUCTURE = "client-infrastructure"
+    THIRD_PARTY_PROVIDER = "third-party-provider"
+    ADJACENT_SOFTWARE = "adjacent-software"
+
+    @classmethod
+    def parse(cls, text: str) -> Source:
+        try:
+            return cls(_norm(text).replace(" ", "-"))
+        except ValueError:
+            raise DomainError(
+                f"unknown problem source {text!r} (expected one of: "
+                f"{', '.join(s.value for s in cls)})"
+            ) from None
+
+
+class RejectReason(StrEnum):
+    """The contract's three grounds for refusing the service."""
+
+    UNAUTHORIZED = "unauthorized"
+    UNREASONABLE = "unreasonable"
+    NO_ACCESS = "no-access"
+
+    @classmethod
+    def parse(cls, text: str) -> RejectReason:
+        try:
+            return cls(_norm(text))
+        except ValueError:
+            raise DomainError(
+                f"unknown rejection reason {text!r} (expected one of: "
+                f"{', '.join(r.value for r in cls)})"
+            ) from None
+
+
+class Hosting(StrEnum):
+    ON_PREMISE = "on-premise"
+    BPMSOFT_CLOUD = "bpmsoft-cloud"
+
+
+class EventKind(StrEnum):
+    REGISTERED = "registered"
+    RESPONDED = "responded"
+    ASKED = "asked"
+    ANSWERED = "answered"
+    PRIORITY_CHANGED = "priority-changed"
+    SOURCE_SET = "source-set"
+    ESTIMATE_SET = "estimate-set"
+    RESOLVED = "resolved"
+    ACCEPTED = "accepted"
+    AUTO_ACCEPTED = "auto-accepted"
+    REOPENED = "reopened"
+    REJECTED = "rejected"
+    REORDERED = "reordered"
+    NOTE = "note"
+
+
+@dataclass(frozen=True)
+class Event:
+    """One fact in a ticket's append-only history.
+
+    ``data`` by kind:
+      registered       priority (str|None), channel, on_behalf (bool), reporter
+      responded/asked/answered/resolved/accepted/reopened   message
+      priority-changed priority, previous
+      source-set       source, party (optional)
+      estimate-set     estimate (ISO), reason (required when extending)
+      rejected         reason, message
+      reordered        position hint, agreed_by
+      note             message, origin (optional), public (bool)
+    """
+
+    ticket_id: str
+    seq: int
+    kind: EventKind
+    at: datetime
+    actor: str = ""
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Client:
+    key: str
+    name: str
+    system_url: str | None = None
+    hosting: Hosting = Hosting.ON_PREMISE
+
+
+@dataclass(frozen=True)
+class Contact:
+    """One appointment of a client's authorized person, effective from ``effective``."""
+
+    client: str
+    email: str
+    name: str | None
+    effective: datetime
+    notice: str | None = None
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """The registration facts of a ticket; its state comes from its events."""
+
+    id: str
+    client: str
+    reporter: str
+    title: str
+    body: str
+    channel: Channel
+    on_behalf: bool
+    registered_at: datetime

@@ -1,0 +1,307 @@
+"""A small validator for YAML configuration that reports ``file:line: key.path: problem``.
+
+Why not a big library: we need line numbers from the YAML nodes themselves, unknown keys
+as errors, and secret references enforced, with no start-up cost. Schemas are plain
+objects; ``convert`` turns a composed YAML node into a typed Python value.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, time
+from typing import Any
+
+import yaml
+
+
+class ConfigError(Exception):
+    """A configuration mistake, already phrased for the user."""
+
+    def __init__(self, where: str, line: int | None, path: str, message: str):
+        self.where, self.line, self.path, self.message = where, line, path, message
+        loc = f"{where}:{line}" if line else where
+        super().__init__(f"{loc}: {path}: {message}" if path else f"{loc}: {message}")
+
+
+@dataclass
+class Ctx:
+    file: str
+
+    def fail(self, node: yaml.Node | None, path: str, message: str) -> ConfigError:
+        line = node.start_mark.line + 1 if node is not None else None
+        return ConfigError(self.file, line, path or "(top)", message)
+
+
+_scalar_loader = yaml.SafeLoader("")
+
+
+def _scalar(node: yaml.Node) -> Any:
+    return _scalar_loader.construct_object(node, deep=True)
+
+
+def _join(path: str, key: str | int) -> str:
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    return f"{path}.{key}" if path else key
+
+
+class Schema:
+    expected = "a value"
+
+    def convert(self, node: yaml.Node, path: str, ctx: Ctx) -> Any:  # pragma: no cover
+        raise NotImplementedError
+
+    def _scalar_of(self, node: yaml.Node, path: str, ctx: Ctx) -> Any:
+        if not isinstance(node, yaml.ScalarNode):
+            raise ctx.fail(node, path, f"expected {self.expected}, got a {_kind(node)}")
+        return _scalar(node)
+
+
+def _kind(node: yaml.Node) -> str:
+    if isinstance(node, yaml.MappingNode):
+        return "mapping"
+    if isinstance(node, yaml.SequenceNode):
+        return "list"
+    return "scalar"
+
+
+class Str(Schema):
+    def __init__(
+        self,
+        choices: tuple[str, ...] | None = None,
+        pattern: str | None = None,
+        expected: str | None = None,
+        allow_empty: bool = False,
+    ):
+        self.choices, self.allow_empty = choices, allow_empty
+        self.pattern = re.compile(pattern) if pattern else None
+        if choices:
+            self.expected = "one of: " + ", ".join(choices)
+        else:
+            self.expected = expected or "a string"
+
+    def convert(self, node, path, ctx):
+        value = self._scalar_of(node, path, ctx)
+        if value is None or isinstance(value, (dict, list)):
+            raise ctx.fail(node, path, f"missing value (expected {self.expected})")
+        value = str(value) if not isinstance(value, bool) else ("true" if value else "false")
+        if not value.strip() and not self.allow_empty:
+            raise ctx.fail(node, path, f"empty value (expected {self.expected})")
+        if self.choices and value not in self.choices:
+            raise ctx.fail(node, path, f"{value!r} is not allowed (expected {self.expected})")
+        if self.pattern and not self.pattern.fullmatch(value):
+            raise ctx.fail(node, path, f"{value!r} is malformed (expected {self.expected})")
+        return value
+
+
+class SecretRef(Str):
+    """A credential: only ``env:NAME`` or ``keyring:NAME`` is accepted, never the secret."""
+
+    expected = "env:NAME or keyring:NAME"
+
+    def __init__(self):
+        super().__init__(expected=self.expected)
+
+    def convert(self, node, path, ctx):
+        value = super().convert(node, path, ctx)
+        if not re.fullmatch(r"(env|keyring):[A-Za-z_][A-Za-z0-9_.\-]*", value):
+            raise ctx.fail(
+                node,
+                path,
+                "secrets are not accepted in config files; store it in an environment"
+                " variable or the OS keyring and write env:NAME or keyring:NAME",
+            )
+        return value
+
+
+class Int(Schema):
+    def __init__(self, minimum: int | None = None, maximum: int | None = None):
+        self.minimum, self.maximum = minimum, maximum
+        self.expected = "an integer" + (f" ≥ {minimum}" if minimum is not None else "")
+
+    def convert(self, node, path, ctx):
+        value = self._scalar_of(node, path, ctx)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ctx.fail(node, path, f"{value!r} is not {self.expected}")
+        if self.minimum is not None and value < self.minimum:
+            raise ctx.fail(node, path, f"{value} is too small (expected {self.expected})")
+        if self.maximum is not None and value > self.maximum:
+            raise ctx.fail(node, path, f"{value} is too large (at most {self.maximum})")
+        return value
+
+
+class Float(Schema):
+    def __init__(self, minimum: float, maximum: float):
+        self.minimum, self.maximum = minimum, maximum
+        self.expected = f"a number between {minimum} and {maximum}"
+
+    def convert(self, node, path, ctx):
+        value = self._scalar_of(node, path, ctx)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ctx.fail(node, path, f"{value!r} is not a number (expected {self.expected})")
+        if not self.minimum <= value <= self.maximum:
+            raise ctx.fail(node, path, f"{value} is out of range (expected {self.expected})")
+        return float(value)
+
+
+class Bool(Schema):
+    expected = "true or false"
+
+    def convert(self, node, path, ctx):
+        value = self._scalar_of(node, path, ctx)
+        if not isinstance(value, bool):
+            raise ctx.fail(node, path, f"{value!r} is not {self.expected}")
+        return value
+
+
+_DURATION = re.compile(r"(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m(?:in)?)?\s*(?:(\d+)\s*s)?")
+
+
+def parse_duration(text: str) -> int | None:
+    """'30m', '2h', '1h30m', '45s', '2d' (days of 24 h) → seconds; None when malformed."""
+    text = text.strip().lower()
+    match = _DURATION.fullmatch(text)
+    if not text or not match or not any(match.groups()):
+        return None
+    d, h, m, s = (int(g) if g else 0 for g in match.groups())
+    return ((d * 24 + h) * 60 + m) * 60 + s
+
+
+class Duration(Schema):
+    expected = "a duration like 30m, 2h, 1h30m or seconds as an integer"
+
+    def convert(self, node, path, ctx):
+        value = self._scalar_of(node, path, ctx)
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            return value
+        seconds = parse_duration(str(value)) if isinstance(value, str) else None
+        if not seconds:
+            raise ctx.fail(node, path, f"{value!r} is not {self.expected}")
+        return seconds
+
+
+class Date(Schema):
+    expected = "a date YYYY-MM-DD"
+
+    def convert(self, node, path, ctx):
+        value = self._scalar_of(node, path, ctx)
+        if isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(str(value))
+        except ValueError:
+            raise ctx.fail(node, path, f"{value!r} is not {self.expected}") from None
+
+
+_RANGE = re.compile(r"(\d{1,2}):(\d{2})\s*[-–]\s*(\d{1,2}):(\d{2})")
+
+
+class TimeRange(Schema):
+    expected = "a time range HH:MM-HH:MM, e.g. 08:30-17:30"
+
+    def convert(self, node, path, ctx):
+        value = self._scalar_of(node, path, ctx)
+        match = _RANGE.fullmatch(str(value).strip()) if isinstance(value, str) else None
+        try:
+            if not match:
+                raise ValueError
+            h1, m1, h2, m2 = (int(g) for g in match.groups())
+            if h2 == 24 and m2 == 0:
+                h2, m2 = 23, 59  # pragma: no cover - rare, treat midnight as end of day
+            start, end = time(h1, m1), time(h2, m2)
+        except ValueError:
+            raise ctx.fail(node, path, f"{value!r} is not {self.expected}") from None
+        if end <= start:
+            raise ctx.fail(node, path, f"{value!r} ends before it starts ({self.expected})")
+        return (start, end)
+
+
+class ListOf(Schema):
+    def __init__(self, item: Schema, min_items: int = 0):
+        self.item, self.min_items = item, min_items
+        self.expected = f"a list of {item.expected}"
+
+    def convert(self, node, path, ctx):
+        if isinstance(node, yaml.ScalarNode) and _scalar(node) is None:
+            items: list[yaml.Node] = []
+        elif not isinstance(node, yaml.SequenceNode):
+            raise ctx.fail(node, path, f"expected {self.expected}, got a {_kind(node)}")
+        else:
+            items = node.value
+        if len(items) < self.min_items:
+            raise ctx.fail(node, path, f"needs at least {self.min_items} item(s)")
+        return [self.item.convert(n, _join(path, i), ctx) for i, n in enumerate(items)]
+
+
+def _mapping_items(node, path, ctx, expected) -> list[tuple[yaml.Node, yaml.Node]]:
+    if isinstance(node, yaml.ScalarNode) and _scalar(node) is None:
+        return []
+    if not isinstance(node, yaml.MappingNode):
+        raise ctx.fail(node, path, f"expected {expected}, got a {_kind(node)}")
+    return node.value
+
+
+class MapOf(Schema):
+    """A mapping with free keys (names the user chooses) and uniform values."""
+
+    def __init__(self, value: Schema, key: Schema | None = None):
+        self.value, self.key = value, key or Str(pattern=r"[A-Za-z0-9][\w.\-]*", expected="a name")
+        self.expected = "a mapping"
+
+    def convert(self, node, path, ctx):
+        out: dict[Any, Any] = {}
+        for knode, vnode in _mapping_items(node, path, ctx, self.expected):
+            key = self.key.convert(knode, _join(path, str(_scalar(knode))), ctx)
+            if key in out:
+                raise ctx.fail(knode, _join(path, str(key)), "duplicate key")
+            out[key] = self.value.convert(vnode, _join(path, str(key)), ctx)
+        return out
+
+
+@dataclass
+class Field:
+    schema: Schema
+    required: bool = False
+    default: Any = None
+
+
+class Struct(Schema):
+    """A mapping with known keys; unknown keys are errors (a typo must not disable a rule)."""
+
+    def __init__(self, fields: Mapping[str, Field], build: Callable[[dict], Any] | None = None):
+        self.fields, self.build = dict(fields), build
+        self.expected = "a mapping"
+
+    def convert(self, node, path, ctx):
+        seen: dict[str, Any] = {}
+        for knode, vnode in _mapping_items(node, path, ctx, self.expected):
+            key = str(_scalar(knode))
+            if key not in self.fields:
+                hint = ", ".join(self.fields)
+                raise ctx.fail(knode, _join(path, key), f"unknown key (expected one of: {hint})")
+            if key in seen:
+                raise ctx.fail(knode, _join(path, key), "duplicate key")
+            seen[key] = self.fields[key].schema.convert(vnode, _join(path, key), ctx)
+        for key, spec in self.fields.items():
+            if key not in seen:
+                if spec.required:
+                    raise ctx.fail(node, _join(path, key), "required key is missing")
+                seen[key] = spec.default() if callable(spec.default) else spec.default
+        return self.build(seen) if self.build else seen
+
+
+def load(text: str, schema: Schema, where: str) -> Any:
+    """Parse YAML text and validate it; every problem is a ConfigError with a line."""
+    ctx = Ctx(where)
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else None
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(where, line, "", f"not valid YAML: {problem}") from None
+    if node is None:
+        node = yaml.ScalarNode("tag:yaml.org,2002:null", "")
+    return schema.convert(node, "", ctx)

@@ -1,0 +1,283 @@
+"""Persistence of clients, authorized contacts, tickets and their append-only events.
+
+One class for both backends: SQL is written with ``?`` placeholders and each backend's
+connection adapts them. Times are stored as UTC ISO-8601 text so both backends sort them
+the same way. Nothing derived is stored as truth: ``tickets.status`` is a projection
+rewritten in the same transaction as the event that changes it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from ..domain.model import Channel, Client, Contact, Event, EventKind, Hosting, Ticket
+from ..errors import UsageError
+from .migrations import LATEST, MIGRATIONS
+
+
+def to_db(value: datetime) -> str:
+    if value.tzinfo is None:
+        raise ValueError("naive datetime reached the store")
+    return value.astimezone(UTC).isoformat(timespec="seconds" if not value.microsecond else "microseconds")
+
+
+def from_db(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+class StoreTooNew(UsageError):
+    pass
+
+
+class Store:
+    """Backend-neutral store; subclasses provide the connection and dialect."""
+
+    dialect = "sqlite"
+    id_column = "INTEGER PRIMARY KEY AUTOINCREMENT"
+    location = ""
+
+    def __init__(self) -> None:
+        self._depth = 0
+
+    # -- backend hooks -------------------------------------------------------------
+    def _begin(self) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def _commit(self) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    def _rollback(self) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:  # pragma: no cover
+        raise NotImplementedError
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:  # pragma: no cover
+        raise NotImplementedError
+
+    def close(self) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    def table_exists(self, name: str) -> bool:  # pragma: no cover
+        raise NotImplementedError
+
+    # -- transactions --------------------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[Store]:
+        """All-or-nothing; nested calls join the outer transaction."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield self
+            finally:
+                self._depth -= 1
+            return
+        self._begin()
+        self._depth = 1
+        try:
+            yield self
+        except BaseException:
+            self._depth = 0
+            self._rollback()
+            raise
+        self._depth = 0
+        self._commit()
+
+    # -- schema --------------------------------------------------------------------
+    def schema_version(self) -> int:
+        if not self.table_exists("meta"):
+            return 0
+        rows = self.query("SELECT value FROM meta WHERE key = 'schema_version'")
+        return int(rows[0]["value"]) if rows else 0
+
+    def migrate(self, target: int = LATEST) -> int:
+        """Bring the schema to ``target``; refuse a store written by a newer sccli."""
+        with self.transaction():
+            if not self.table_exists("meta"):
+                self.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+                self.execute("INSERT INTO meta (key, value) VALUES ('schema_version', '0')")
+        current = self.schema_version()
+        if current > LATEST:
+            raise StoreTooNew(
+                f"the store {self.location} has schema version {current}, newer than this"
+                f" sccli understands ({LATEST}); upgrade sccli (pip install -U sccli)"
+            )
+        for version in range(current + 1, target + 1):
+            with self.transaction():
+                for step in MIGRATIONS[version - 1]:
+                    if callable(step):
+                        step(self)
+                    else:
+                        self.execute(step.replace("{id}", self.id_column))
+                self.execute(
+                    "UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(version),)
+                )
+        return self.schema_version()
+
+    # -- clients -------------------------------------------------------------------
+    def add_client(self, client: Client, now: datetime) -> None:
+        if self.get_client(client.key):
+            raise UsageError(f"client {client.key} already exists (see `sccli client list`)")
+        self.execute(
+            "INSERT INTO clients (key, name, system_url, hosting, created_at) VALUES (?,?,?,?,?)",
+            (client.key, client.name, client.system_url, client.hosting.value, to_db(now)),
+        )
+
+    def get_client(self, key: str) -> Client | None:
+        rows = self.query("SELECT * FROM clients WHERE key = ?", (key,))
+        return _client(rows[0]) if rows else None
+
+    def clients(self) -> list[Client]:
+        return [_client(r) for r in self.query("SELECT * FROM clients ORDER BY key")]
+
+    # -- authorized contacts -------------------------------------------------------
+    def add_contact(self, contact: Contact, now: datetime) -> None:
+        self.execute(
+            "INSERT INTO contacts (client, email, name, effective, notice, recorded_at)"
+            " VALUES (?,?,?,?,?,?)",
+            (
+                contact.client,
+                contact.email,
+                contact.name,
+                to_db(contact.effective),
+                contact.notice,
+                to_db(now),
+            ),
+        )
+
+    def contacts(self, client: str) -> list[Contact]:
+        """The appointment history, in effect order (ties: the later record wins)."""
+        rows = self.query(
+            "SELECT * FROM contacts WHERE client = ? ORDER BY effective, id", (client,)
+        )
+        return [
+            Contact(r["client"], r["email"], r["name"], from_db(r["effective"]), r["notice"])
+            for r in rows
+        ]
+
+    # -- tickets and events -------------------------------------------------------
+    def next_ticket_id(self, client: str) -> str:
+        """Reserve the client's next number (inside the caller's transaction)."""
+        rows = self.query("SELECT next_seq FROM clients WHERE key = ?", (client,))
+        seq = int(rows[0]["next_seq"])
+        self.execute("UPDATE clients SET next_seq = ? WHERE key = ?", (seq + 1, client))
+        return f"{client}-{seq}"
+
+    def add_ticket(self, ticket: Ticket, first: Event, status: str) -> None:
+        seq = int(ticket.id.rsplit("-", 1)[1])
+        self.execute(
+            "INSERT INTO tickets (id, client, seq, reporter, title, body, channel, on_behalf,"
+            " registered_at, status) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (
+                ticket.id,
+                ticket.client,
+                seq,
+                ticket.reporter,
+                ticket.title,
+                ticket.body,
+                ticket.channel.value,
+                int(ticket.on_behalf),
+                to_db(ticket.registered_at),
+                status,
+            ),
+        )
+        self.insert_event(first, first.at)
+
+    def insert_event(self, event: Event, recorded_at: datetime) -> None:
+        self.execute(
+            "INSERT INTO events (ticket_id, seq, kind, at, actor, data, recorded_at)"
+            " VALUES (?,?,?,?,?,?,?)",
+            (
+                event.ticket_id,
+                event.seq,
+                event.kind.value,
+                to_db(event.at),
+                event.actor,
+                json.dumps(dict(event.data), ensure_ascii=False, sort_keys=True),
+                to_db(recorded_at),
+            ),
+        )
+
+    def set_status(self, ticket_id: str, status: str) -> None:
+        self.execute("UPDATE tickets SET status = ? WHERE id = ?", (status, ticket_id))
+
+    def update_text(self, ticket_id: str, title: str, body: str) -> None:
+        """Only for redaction: replace pasted secrets by references in place."""
+        self.execute("UPDATE tickets SET title = ?, body = ? WHERE id = ?", (title, body, ticket_id))
+
+    def get_ticket(self, ticket_id: str) -> Ticket | None:
+        rows = self.query("SELECT * FROM tickets WHERE id = ?", (ticket_id,))
+        return _ticket(rows[0]) if rows else None
+
+    def tickets(
+        self,
+        client: str | None = None,
+        statuses: Sequence[str] | None = None,
+    ) -> list[Ticket]:
+        sql, params = "SELECT * FROM tickets", []
+        where = []
+        if client:
+            where.append("client = ?")
+            params.append(client)
+        if statuses:
+            where.append(f"status IN ({','.join('?' * len(statuses))})")
+            params.extend(statuses)
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY registered_at, client, seq"
+        return [_ticket(r) for r in self.query(sql, params)]
+
+    def events(self, ticket_id: str) -> list[Event]:
+        rows = self.query("SELECT * FROM events WHERE ticket_id = ? ORDER BY seq", (ticket_id,))
+        return [_event(r) for r in rows]
+
+    def events_by_ticket(self, statuses: Sequence[str] | None = None) -> dict[str, list[Event]]:
+        """Every event of the selected tickets in one query (for SLA over many tickets)."""
+        sql = "SELECT e.* FROM events e"
+        params: list[Any] = []
+        if statuses:
+            sql += (
+                " JOIN tickets t ON t.id = e.ticket_id"
+                f" WHERE t.status IN ({','.join('?' * len(statuses))})"
+            )
+            params.extend(statuses)
+        sql += " ORDER BY e.ticket_id, e.seq"
+        out: dict[str, list[Event]] = {}
+        for row in self.query(sql, params):
+            out.setdefault(row["ticket_id"], []).append(_event(row))
+        return out
+
+
+def _client(row: Any) -> Client:
+    return Client(row["key"], row["name"], row["system_url"], Hosting(row["hosting"]))
+
+
+def _ticket(row: Any) -> Ticket:
+    return Ticket(
+        id=row["id"],
+        client=row["client"],
+        reporter=row["reporter"],
+        title=row["title"],
+        body=row["body"],
+        channel=Channel(row["channel"]),
+        on_behalf=bool(row["on_behalf"]),
+        registered_at=from_db(row["registered_at"]),
+    )
+
+
+def _event(row: Any) -> Event:
+    return Event(
+        ticket_id=row["ticket_id"],
+        seq=int(row["seq"]),
+        kind=EventKind(row["kind"]),
+        at=from_db(row["at"]),
+        actor=row["actor"],
+        data=json.loads(row["data"]),
+    )

@@ -1,0 +1,75 @@
+"""The embedded default: one SQLite file in the workspace."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from ..errors import TemporaryFailure, UsageError
+from .base import Store
+
+
+class SQLiteStore(Store):
+    dialect = "sqlite"
+    id_column = "INTEGER PRIMARY KEY AUTOINCREMENT"
+
+    def __init__(self, path: Path):
+        super().__init__()
+        self.location = str(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.conn = sqlite3.connect(str(path), isolation_level=None, timeout=30)
+            self.conn.row_factory = sqlite3.Row
+            self.conn.execute("PRAGMA foreign_keys = ON")
+            self.conn.execute("PRAGMA journal_mode = WAL")
+            self.conn.execute("PRAGMA synchronous = NORMAL")
+        except (sqlite3.OperationalError, OSError) as exc:
+            raise UsageError(
+                f"cannot open the store {path}: {exc}; check the path and its permissions"
+                " (or pass --db PATH / set SCCLI_DB)"
+            ) from None
+        except sqlite3.DatabaseError as exc:
+            raise UsageError(f"{path} is not an sccli store ({exc})") from None
+
+    def _begin(self) -> None:
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise TemporaryFailure(
+                    f"the store {self.location} is busy (another sccli is writing); try again"
+                ) from None
+            raise UsageError(f"cannot write to the store {self.location}: {exc}") from None
+
+    def _commit(self) -> None:
+        self.conn.execute("COMMIT")
+
+    def _rollback(self) -> None:
+        if self.conn.in_transaction:
+            self.conn.execute("ROLLBACK")
+
+    def execute(self, sql, params=()):
+        try:
+            return self.conn.execute(sql, params)
+        except sqlite3.OperationalError as exc:
+            if "readonly" in str(exc) or "read-only" in str(exc):
+                raise UsageError(
+                    f"the store {self.location} is not writable; fix its permissions or pass"
+                    " --db PATH"
+                ) from None
+            raise
+
+    def executemany(self, sql, rows):
+        self.conn.executemany(sql, rows)
+
+    def query(self, sql, params=()):
+        return self.conn.execute(sql, params).fetchall()
+
+    def table_exists(self, name: str) -> bool:
+        row = self.conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
+        ).fetchone()
+        return row is not None
+
+    def close(self) -> None:
+        self.conn.close()
