@@ -92,7 +92,8 @@ class App:
     @property
     def store(self) -> Store:
         if self._store is None:
-            self.require_workspace()
+            self.settings  # noqa: B018 - a broken config must stop every command, not some
+            self.sla  # noqa: B018
             from .store import open_store
 
             self._store = open_store(self.db, self.home)

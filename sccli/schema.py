@@ -38,7 +38,10 @@ _scalar_loader = yaml.SafeLoader("")
 
 
 def _scalar(node: yaml.Node) -> Any:
-    return _scalar_loader.construct_object(node, deep=True)
+    try:
+        return _scalar_loader.construct_object(node, deep=True)
+    except (ValueError, yaml.YAMLError):
+        return node.value  # e.g. an impossible date: let the schema report it as text
 
 
 def _join(path: str, key: str | int) -> str:

@@ -1,0 +1,132 @@
+"""The store on both backends: the same suite runs on SQLite and on a real PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from sccli.domain.model import Channel, Client, Contact, Event, EventKind, Hosting, Ticket
+from sccli.errors import TemporaryFailure, UsageError
+from sccli.store import open_store
+from sccli.store.base import StoreTooNew
+from sccli.store.migrations import LATEST
+
+T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def store(db_target, tmp_path):
+    s = open_store(db_target, tmp_path)
+    yield s
+    s.close()
+
+
+def _ticket(store, client="ACME", title="Вход не работает") -> Ticket:
+    with store.transaction():
+        tid = store.next_ticket_id(client)
+        ticket = Ticket(tid, client, "it@acme.ru", title, "Тело «заявки»", Channel.EMAIL, False, T0)
+        first = Event(tid, 1, EventKind.REGISTERED, T0, "x", {"priority": "critical"})
+        store.add_ticket(ticket, first, "new")
+    return ticket
+
+
+def _client(store, key="ACME"):
+    with store.transaction():
+        store.add_client(Client(key, "Акме «Рога и копыта»", "https://crm.acme.ru", Hosting.ON_PREMISE), T0)
+
+
+def test_round_trip_with_cyrillic(store):
+    _client(store)
+    ticket = _ticket(store)
+    assert ticket.id == "ACME-1"
+    assert store.get_ticket("ACME-1") == ticket
+    assert store.get_client("ACME").name == "Акме «Рога и копыта»"
+    assert [e.kind for e in store.events("ACME-1")] == [EventKind.REGISTERED]
+    assert store.events("ACME-1")[0].data == {"priority": "critical"}
+    assert _ticket(store).id == "ACME-2"
+
+
+def test_transaction_rolls_back_everything_on_error(store):
+    _client(store)
+    _ticket(store)
+    with pytest.raises(RuntimeError), store.transaction():
+        store.insert_event(Event("ACME-1", 2, EventKind.RESPONDED, T0, "x", {}), T0)
+        store.set_status("ACME-1", "in-progress")
+        raise RuntimeError("crash mid-command")
+    assert len(store.events("ACME-1")) == 1
+    assert store.tickets(statuses=["new"])[0].id == "ACME-1"
+
+
+def test_duplicate_event_seq_is_refused_and_nothing_half_written(store):
+    _client(store)
+    _ticket(store)
+    with pytest.raises(Exception), store.transaction():
+        store.set_status("ACME-1", "in-progress")
+        store.insert_event(Event("ACME-1", 1, EventKind.RESPONDED, T0, "x", {}), T0)
+    assert store.tickets(statuses=["new"])[0].id == "ACME-1"
+
+
+def test_contacts_history_in_effect_order(store):
+    _client(store)
+    later, earlier = T0 + timedelta(days=2), T0
+    with store.transaction():
+        store.add_contact(Contact("ACME", "new@acme.ru", "Новый", later, "уведомление"), T0)
+        store.add_contact(Contact("ACME", "old@acme.ru", None, earlier, None), T0)
+    assert [c.email for c in store.contacts("ACME")] == ["old@acme.ru", "new@acme.ru"]
+
+
+def test_filters_and_bulk_events(store):
+    _client(store)
+    _client(store, "BETA")
+    _ticket(store)
+    _ticket(store, "BETA")
+    assert [t.id for t in store.tickets(client="BETA")] == ["BETA-1"]
+    assert set(store.events_by_ticket(["new"])) == {"ACME-1", "BETA-1"}
+    assert store.events_by_ticket(["closed"]) == {}
+
+
+def test_duplicate_client_is_a_usage_error(store):
+    _client(store)
+    with pytest.raises(UsageError, match="already exists"), store.transaction():
+        store.add_client(Client("ACME", "x"), T0)
+
+
+def test_migration_upgrades_an_old_store_in_place(db_target, tmp_path):
+    old = open_store(db_target, tmp_path, migrate=False)
+    assert old.migrate(target=1) == 1
+    with old.transaction():
+        old.add_client(Client("ACME", "Acme"), T0)
+        old.execute(
+            "INSERT INTO tickets (id, client, seq, reporter, title, body, channel, on_behalf,"
+            " registered_at) VALUES ('ACME-1','ACME',1,'a@b.ru','t','','email',0,?)",
+            (T0.isoformat(),),
+        )
+        for seq, kind in ((1, EventKind.REGISTERED), (2, EventKind.RESPONDED), (3, EventKind.RESOLVED)):
+            old.insert_event(Event("ACME-1", seq, kind, T0, "x", {"message": "m"}), T0)
+    old.close()
+    upgraded = open_store(db_target, tmp_path)
+    assert upgraded.schema_version() == LATEST
+    assert [t.id for t in upgraded.tickets(statuses=["resolved"])] == ["ACME-1"]
+    upgraded.close()
+
+
+def test_store_newer_than_program_is_refused(db_target, tmp_path):
+    s = open_store(db_target, tmp_path)
+    with s.transaction():
+        s.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+    s.close()
+    with pytest.raises(StoreTooNew, match="schema version 99, newer than this sccli"):
+        open_store(db_target, tmp_path)
+
+
+def test_unwritable_sqlite_path_is_a_usage_error(tmp_path: Path):
+    with pytest.raises(UsageError, match="cannot open the store"):
+        open_store("/proc/definitely/not/here.db", tmp_path)
+
+
+def test_postgres_that_does_not_answer_is_temporary(tmp_path):
+    pytest.importorskip("psycopg")
+    with pytest.raises(TemporaryFailure, match="cannot connect to PostgreSQL at postgresql://u:\\*\\*\\*@127.0.0.1:9/x"):
+        open_store("postgresql://u:secretpw@127.0.0.1:9/x", tmp_path)
