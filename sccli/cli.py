@@ -18,6 +18,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "client": ("sccli.commands.clients", "client", "Add and list clients."),
     "contact": ("sccli.commands.clients", "contact", "Set and show a client's authorized contact."),
     "ticket": ("sccli.commands.tickets", "ticket", "Register tickets and move them through their lifecycle."),
+    "sla": ("sccli.commands.sla", "sla", "SLA clocks: deadline, status, check (CI), explain, calendar, report."),
 }
 
 

@@ -232,3 +232,29 @@ def set_estimate(app: App, ticket_id: str, estimate: datetime, reason: str | Non
     if reason:
         data["reason"] = reason.strip()
     record(app, ticket.id, EventKind.ESTIMATE_SET, data)
+
+
+# ------------------------------------------------------------------ SLA readings
+
+
+def open_statuses() -> list[str]:
+    from .domain.model import Status
+
+    return [s.value for s in Status if s.is_open]
+
+
+def clocks_of_open_tickets(app: App, client: str | None = None, policy=None):
+    """[(ticket, events, readings)] for every open ticket, read in two queries."""
+    from .domain.clocks import read_clocks
+
+    statuses = open_statuses()
+    if client:
+        client = require_client(app, client).key
+    tickets = app.store.tickets(client=client, statuses=statuses)
+    events = app.store.events_by_ticket(statuses)
+    calendar, now = app.sla.calendar, app.now
+    policy = policy or app.sla.policy
+    return [
+        (t, events.get(t.id, []), read_clocks(events.get(t.id, []), calendar, policy, now))
+        for t in tickets
+    ]

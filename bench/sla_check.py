@@ -1,0 +1,87 @@
+"""Benchmark `sccli sla check` on a big store against a plain read of the same rows.
+
+    python bench/gen_store.py --tickets 100000 --home /tmp/sccli-bench
+    python bench/sla_check.py --home /tmp/sccli-bench
+
+Prints, from one run: the plain read (the open tickets' rows and events, fetched and
+decoded from JSON: the least any SLA computation must do), `sla check` in-process, and
+`sccli sla check` as a whole process (start-up included), with their ratios. Best of
+--repeat runs each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+
+
+def best(fn, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--home", default="/tmp/sccli-bench")
+    parser.add_argument("--at", default="2026-11-25T12:00:00+03:00")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+
+    from pathlib import Path
+
+    from sccli.service import open_statuses
+    from sccli.store import open_store
+
+    store = open_store(None, Path(args.home))
+    statuses = open_statuses()
+    marks = ",".join("?" * len(statuses))
+    n_tickets = store.query("SELECT COUNT(*) AS n FROM tickets")[0]["n"]
+    n_events = store.query("SELECT COUNT(*) AS n FROM events")[0]["n"]
+
+    def plain_read():
+        tickets = store.query(f"SELECT * FROM tickets WHERE status IN ({marks})", statuses)
+        rows = store.query(
+            "SELECT e.* FROM events e JOIN tickets t ON t.id = e.ticket_id"
+            f" WHERE t.status IN ({marks}) ORDER BY e.ticket_id, e.seq", statuses)
+        for row in rows:
+            json.loads(row["data"])
+        return len(tickets), len(rows)
+
+    open_tickets, open_events = plain_read()
+    argv = ["--home", args.home, "--at", args.at, "sla", "check", "--format", "json"]
+
+    def in_process():
+        from sccli.cli import main as sccli_main
+
+        import contextlib
+        import io
+
+        with contextlib.redirect_stdout(io.StringIO()):
+            try:
+                sccli_main(argv)
+            except SystemExit:
+                pass
+
+    def whole_process():
+        subprocess.run([sys.executable, "-m", "sccli", *argv], stdout=subprocess.DEVNULL,
+                       check=False)
+
+    read_s = best(plain_read, args.repeat)
+    check_s = best(in_process, args.repeat)
+    proc_s = best(whole_process, args.repeat)
+    print(f"store: {n_tickets} tickets, {n_events} events; open: {open_tickets} tickets,"
+          f" {open_events} events")
+    print(f"plain read of the open rows:   {read_s:6.2f} s")
+    print(f"sla check (in-process):        {check_s:6.2f} s   ratio {check_s / read_s:.2f}")
+    print(f"sccli sla check (new process): {proc_s:6.2f} s   ratio {proc_s / read_s:.2f}")
+
+
+if __name__ == "__main__":
+    main()

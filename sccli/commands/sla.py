@@ -1,0 +1,353 @@
+"""`sccli sla …`: deadlines, status, the CI check, explanations, the calendar and reports."""
+
+from __future__ import annotations
+
+import calendar as _cal
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import click
+
+from .. import service
+from ..domain import lifecycle
+from ..domain.clocks import (
+    ClockReading,
+    acceptance_deadline,
+    feedback_deadline,
+    reaction_deadline,
+)
+from ..domain.model import Priority
+from ..domain.report import FAIL_ON, TicketFacts, duration_text, month_report, urgency_key
+from ..errors import SLA_BREACH, UsageError
+from ..render import FORMATS, Column, emit, paint, to_json
+from . import app_of, format_option
+
+STATUS_COLUMNS = [
+    Column("ticket", "ticket", "заявка"),
+    Column("client", "client", "клиент"),
+    Column("priority", "priority", "приоритет"),
+    Column("clock", "clock", "таймер"),
+    Column("state", "state", "состояние"),
+    Column("deadline", "deadline", "срок"),
+    Column("remaining_text", "remaining", "осталось"),
+]
+STATE_COLORS = {"breached": "red", "client-overdue": "magenta", "warning": "yellow",
+                "estimate-overdue": "yellow", "expired": "cyan"}
+
+
+def reading_row(ticket, state: lifecycle.TicketState, r: ClockReading, tz) -> dict:
+    return {
+        "ticket": ticket.id,
+        "client": ticket.client,
+        "priority": state.priority.value if state.priority else None,
+        "clock": r.clock if not r.sequence else f"{r.clock} #{r.sequence}",
+        "state": r.state.value,
+        "start": r.start.astimezone(tz),
+        "deadline": r.deadline.astimezone(tz) if r.deadline else None,
+        "remaining_seconds": r.remaining_seconds,
+        "remaining_text": duration_text(r.remaining_seconds),
+        "client_delay_seconds": r.client_delay_seconds,
+        "rule": r.rule,
+    }
+
+
+def _open_rows(app, client: str | None, policy=None) -> list[dict]:
+    rows = []
+    for ticket, events, readings in service.clocks_of_open_tickets(app, client, policy):
+        state = lifecycle.fold(events)
+        for r in sorted((r for r in readings if r.is_open), key=urgency_key):
+            rows.append((urgency_key(r), reading_row(ticket, state, r, app.tz)))
+    rows.sort(key=lambda pair: pair[0])
+    return [row for _, row in rows]
+
+
+@click.group("sla")
+def sla() -> None:
+    """SLA clocks in business time: deadlines, status, CI check, explain, calendar, report."""
+
+
+@sla.command("deadline")
+@click.option("--clock", type=click.Choice(["reaction", "feedback", "acceptance"]),
+              default="reaction", show_default=True)
+@click.option("--priority", metavar="P", help="For the reaction clock [sla.yaml default_priority].")
+@click.option("--at", "at", required=True, metavar="ISO", help="When the clock is triggered.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.pass_context
+def deadline(ctx, clock, priority, at, fmt) -> None:
+    """When a clock started at --at runs out (a what-if tool).
+
+    \b
+    Example:
+      sccli sla deadline --clock reaction --priority critical --at 2026-11-20T17:10
+      → start 2026-11-23T08:30:00+03:00, deadline 2026-11-23T08:40:00+03:00
+    """
+    app = app_of(ctx)
+    when = app.instant(at, "--at")
+    cal, policy = app.sla.calendar, app.sla.policy
+    prio = Priority.parse(priority) if priority else None
+    if clock == "reaction":
+        start, end = reaction_deadline(cal, policy, prio, when)
+        target = policy.reaction_target(prio)
+        rule = f"{(prio or policy.default_priority).value}: {duration_text(target)} of business time"
+    elif clock == "feedback":
+        start, end = feedback_deadline(cal, policy, when)
+        target = policy.feedback_seconds(cal)
+        rule = f"{policy.feedback_business_days} business days = {duration_text(target)} of business time"
+    else:
+        start, end = acceptance_deadline(policy, when, app.tz)
+        target = policy.acceptance_days * 86400
+        rule = f"{policy.acceptance_days} calendar days"
+    out = {
+        "clock": clock,
+        "priority": (prio or policy.default_priority).value if clock == "reaction" else None,
+        "at": when.astimezone(app.tz),
+        "start": start.astimezone(app.tz),
+        "deadline": end.astimezone(app.tz),
+        "target_seconds": target,
+        "rule": rule,
+    }
+    if fmt == "json":
+        click.echo(to_json(out))
+    else:
+        for key, value in out.items():
+            if value is not None:
+                click.echo(f"{key}: {value.isoformat() if isinstance(value, datetime) else value}")
+
+
+@sla.command("status")
+@click.option("--client", "client_key", metavar="KEY", help="Only this client's tickets.")
+@format_option
+@click.pass_context
+def status(ctx, client_key, fmt) -> None:
+    """Every open ticket's running clocks, most urgent first."""
+    app = app_of(ctx)
+    rows = _open_rows(app, client_key)
+    if fmt == "table":
+        for row in rows:
+            row["state"] = paint(row["state"], STATE_COLORS.get(row["state"]))
+    emit(rows, STATUS_COLUMNS, fmt, app.lang, empty="no running clocks")
+
+
+@sla.command("check")
+@click.option("--warn-at", type=click.FloatRange(0.01, 1.0), metavar="SHARE",
+              help="Share of a target that counts as warning [sla.yaml warn_at].")
+@click.option("--fail-on", type=click.Choice(["breach", "warning"]), default="breach", show_default=True)
+@click.option("--junit", metavar="FILE", help="Write JUnit XML: one test case per open ticket clock.")
+@click.option("--client", "client_key", metavar="KEY", help="Only this client's tickets.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.pass_context
+def check(ctx, warn_at, fail_on, junit, client_key, fmt) -> None:
+    """Exit 1 when a clock is breached (or warning, with --fail-on warning); for CI.
+
+    Breaches are the executor's own: a reaction past its target. A client overdue on
+    an answer, an expired acceptance or a passed estimate never fail the check.
+    """
+    app = app_of(ctx)
+    policy = app.sla.policy
+    if warn_at is not None:
+        import dataclasses
+
+        policy = dataclasses.replace(policy, warn_at=warn_at)
+    rows = _open_rows(app, client_key, policy)
+    failing = FAIL_ON[fail_on]
+    offending = [r for r in rows if r["state"] in failing]
+    if junit:
+        _write_junit(Path(junit), rows, failing)
+    if fmt == "json":
+        click.echo(to_json({"fail_on": fail_on, "checked": len(rows), "offending": offending}))
+    elif offending:
+        emit(offending, STATUS_COLUMNS, "table", app.lang)
+        click.echo(f"{len(offending)} of {len(rows)} clocks {fail_on}", err=True)
+    else:
+        click.echo(f"ok: {len(rows)} running clocks, none {'breached' if fail_on == 'breach' else 'in warning or breached'}")
+    ctx.exit(SLA_BREACH if offending else 0)
+
+
+def _write_junit(path: Path, rows: list[dict], failing) -> None:
+    import xml.etree.ElementTree as ET
+
+    suite = ET.Element("testsuite", name="sccli sla check", tests=str(len(rows)),
+                       failures=str(sum(r["state"] in failing for r in rows)))
+    for row in rows:
+        case = ET.SubElement(suite, "testcase", classname=f"sla.{row['client']}",
+                             name=f"{row['ticket']} {row['clock']}")
+        if row["state"] in failing:
+            failure = ET.SubElement(case, "failure", type=row["state"],
+                                    message=f"{row['ticket']} {row['clock']} {row['state']}")
+            failure.text = (f"deadline {row['deadline'].isoformat() if row['deadline'] else '-'};"
+                            f" remaining {row['remaining_text']}; rule: {row['rule']}")
+        else:
+            ET.SubElement(case, "system-out").text = f"{row['state']}, remaining {row['remaining_text']}"
+    try:
+        tmp = path.with_name(path.name + ".tmp")
+        root = ET.Element("testsuites")
+        root.append(suite)
+        ET.ElementTree(root).write(tmp, encoding="utf-8", xml_declaration=True)
+        tmp.replace(path)
+    except OSError as exc:
+        raise UsageError(f"cannot write --junit {path}: {exc.strerror}") from None
+
+
+@sla.command("explain")
+@click.argument("ticket_id", metavar="ID")
+@click.pass_context
+def explain(ctx, ticket_id) -> None:
+    """The trace behind each clock: intervals counted, days skipped, the rule applied."""
+    app = app_of(ctx)
+    from ..domain.clocks import read_clocks
+
+    found = service.require_ticket(app, ticket_id)
+    events = app.store.events(found.id)
+    cal = app.sla.calendar
+    readings = read_clocks(events, cal, app.sla.policy, app.now)
+    click.echo(f"{found.id} at {app.now.isoformat()} — calendar: {cal.describe()}")
+    for r in readings:
+        title = r.clock if not r.sequence else f"{r.clock} #{r.sequence}"
+        click.echo("")
+        click.echo(f"{title}: {r.state.value}")
+        click.echo(f"  rule: {r.rule}")
+        click.echo(f"  starts: {r.start.astimezone(app.tz).isoformat()}")
+        if r.deadline:
+            click.echo(f"  deadline: {r.deadline.astimezone(app.tz).isoformat()}")
+        end = r.stopped_at or app.now
+        click.echo(f"  {'stopped' if r.stopped_at else 'now'}: {end.astimezone(app.tz).isoformat()}")
+        if r.clock in ("reaction", "feedback"):
+            click.echo(f"  business time counted: {duration_text(r.elapsed_seconds)}"
+                       f" of {duration_text(r.target_seconds or 0)}")
+            for a, b in cal.segments(r.start, end):
+                click.echo(f"    + {a.astimezone(app.tz):%a %Y-%m-%d %H:%M:%S} – {b.astimezone(app.tz):%H:%M:%S}"
+                           f"  ({duration_text(int((b - a).total_seconds()))})")
+            for day in cal.skipped_days(r.start, max(end, r.deadline or end)):
+                click.echo(f"    - {day.date:%a %Y-%m-%d} skipped: {day.reason}")
+            if r.client_delay_seconds:
+                click.echo(f"  client-caused delay: {duration_text(r.client_delay_seconds)}")
+        else:
+            click.echo(f"  calendar time: {duration_text(r.elapsed_seconds)}")
+        click.echo(f"  remaining: {duration_text(r.remaining_seconds)}")
+
+
+@sla.command("calendar")
+@click.option("--from", "start", metavar="DATE", help="First day [today].")
+@click.option("--to", "end", metavar="DATE", help="Last day [two weeks on].")
+@format_option
+@click.pass_context
+def calendar_cmd(ctx, start, end, fmt) -> None:
+    """Business days and hours, and why a day is off (or why a Saturday works)."""
+    app = app_of(ctx)
+    first = _date(start, "--from") if start else app.now.date()
+    last = _date(end, "--to") if end else first + timedelta(days=13)
+    if last < first:
+        raise UsageError("--to is before --from")
+    if (last - first).days > 3660:
+        raise UsageError("at most ten years at a time")
+    rows = []
+    day = first
+    while day <= last:
+        info = app.sla.calendar.day(day)
+        rows.append({
+            "date": day.isoformat(),
+            "weekday": day.strftime("%a"),
+            "working": info.working,
+            "hours": ", ".join(f"{a:%H:%M}-{b:%H:%M}" for a, b in info.intervals),
+            "reason": info.reason,
+        })
+        day += timedelta(days=1)
+    columns = [Column("date", "date", "дата"), Column("weekday", "day", "день"),
+               Column("working", "working", "рабочий"), Column("hours", "hours", "часы"),
+               Column("reason", "why", "почему")]
+    emit(rows, columns, fmt, app.lang)
+
+
+def _date(text: str, what: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"malformed {what} {text!r} (expected YYYY-MM-DD)") from None
+
+
+def _month(text: str) -> tuple[date, date]:
+    try:
+        year, month = (int(x) for x in text.split("-"))
+        last = _cal.monthrange(year, month)[1]
+        return date(year, month, 1), date(year, month, last)
+    except ValueError:
+        raise UsageError(f"malformed --month {text!r} (expected YYYY-MM, e.g. 2026-11)") from None
+
+
+@sla.command("report")
+@click.option("--month", required=True, metavar="YYYY-MM")
+@click.option("--client", "client_key", metavar="KEY", help="Only this client.")
+@click.option("--format", "fmt", type=click.Choice([*FORMATS, "html"]), default="table", show_default=True)
+@click.option("--output", metavar="FILE", help="Write to FILE instead of standard output.")
+@click.pass_context
+def report(ctx, month, client_key, fmt, output) -> None:
+    """Monthly compliance per priority, client-caused delay and estimate extensions."""
+    from ..domain.clocks import read_clocks
+    from ..domain.model import EventKind
+
+    app = app_of(ctx)
+    first, last = _month(month)
+    if client_key:
+        client_key = service.require_client(app, client_key).key
+    tz = app.tz
+    lo = datetime.combine(first, datetime.min.time(), tz)
+    hi = datetime.combine(last + timedelta(days=1), datetime.min.time(), tz)
+    end_of_month = min(app.now, hi)
+    cal, policy = app.sla.calendar, app.sla.policy
+    facts = []
+    events_by_ticket = app.store.events_by_ticket()
+    for t in app.store.tickets(client=client_key):
+        if not lo <= t.registered_at < hi:
+            continue
+        events = events_by_ticket.get(t.id, [])
+        state = lifecycle.fold(events)
+        readings = read_clocks(events, cal, policy, end_of_month)
+        extensions = max(0, sum(e.kind is EventKind.ESTIMATE_SET for e in events) - 1)
+        facts.append(TicketFacts(t.id, t.client, state.priority, t.registered_at, readings, extensions))
+    data = {"month": month, "client": client_key, **month_report(facts, policy.default_priority)}
+    text = _render_report(data, fmt, app.lang)
+    if output:
+        try:
+            Path(output).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot write --output {output}: {exc.strerror}") from None
+        click.echo(f"written {output}")
+    else:
+        click.echo(text, nl=not text.endswith("\n"))
+
+
+REPORT_COLUMNS = [
+    Column("priority", "priority", "приоритет"),
+    Column("tickets", "tickets", "заявок"),
+    Column("met", "met", "в срок"),
+    Column("breached", "breached", "просрочено"),
+    Column("pending", "pending", "в работе"),
+    Column("compliance", "compliance %", "соблюдение %"),
+    Column("median_reaction_min", "median reaction, min", "медиана реакции, мин"),
+    Column("worst_reaction_min", "worst reaction, min", "худшая реакция, мин"),
+]
+
+
+def _render_report(data: dict, fmt: str, lang: str) -> str:
+    from ..render import csv_text, table
+
+    rows = data["priorities"]
+    if fmt == "json":
+        return to_json(data)
+    if fmt == "csv":
+        return csv_text(rows, REPORT_COLUMNS)
+    if fmt == "html":
+        from .report_html import render_html
+
+        return render_html(data, REPORT_COLUMNS, lang)
+    total = data["total"]
+    lines = [f"SLA report {data['month']}" + (f" — {data['client']}" if data["client"] else ""), ""]
+    lines.append(table(rows, REPORT_COLUMNS, lang) if rows else "no tickets registered this month")
+    lines.append("")
+    lines.append(f"total: {total['tickets']} tickets, compliance {total['compliance']}%"
+                 if total["compliance"] is not None else f"total: {total['tickets']} tickets")
+    delay = data["client_delay_hours"]
+    lines.append("client-caused delay (business hours): "
+                 + (", ".join(f"{k} {v}" for k, v in delay.items()) if delay else "none"))
+    lines.append(f"estimate extensions: {data['estimate_extensions']}")
+    return "\n".join(lines)

@@ -1,0 +1,104 @@
+"""Pure views over clock readings: urgency order, `sla check` verdicts, the monthly report."""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from .clocks import ClockReading, ClockState
+from .model import Priority
+
+FAIL_ON = {
+    # Only the executor's own promises count as breaches: a client overdue on an answer,
+    # an expired acceptance or a passed estimate ("never a hard target") are not.
+    "breach": frozenset({ClockState.BREACHED}),
+    "warning": frozenset({ClockState.BREACHED, ClockState.WARNING}),
+}
+
+
+def urgency_key(reading: ClockReading) -> tuple:
+    """Breached first (most overdue first), then the least remaining time."""
+    breached = reading.state in (ClockState.BREACHED, ClockState.CLIENT_OVERDUE)
+    return (0 if reading.state is ClockState.BREACHED else 1 if breached else 2,
+            reading.remaining_seconds, reading.ticket_id)
+
+
+def duration_text(seconds: int) -> str:
+    """Business time for people: '1 h 05 min', '-25 min' (overdue)."""
+    sign = "-" if seconds < 0 else ""
+    minutes = abs(seconds) // 60
+    h, m = divmod(minutes, 60)
+    if h:
+        return f"{sign}{h} h {m:02d} min"
+    return f"{sign}{m} min" if minutes else f"{sign}{abs(seconds)} s"
+
+
+@dataclass(frozen=True)
+class TicketFacts:
+    """What the monthly report needs about one ticket."""
+
+    ticket_id: str
+    client: str
+    priority: Priority | None
+    registered_at: datetime
+    readings: Sequence[ClockReading]
+    extensions: int
+
+
+def month_report(
+    tickets: Iterable[TicketFacts], default_priority: Priority
+) -> dict[str, object]:
+    """Per priority: tickets, reactions met / breached, compliance, median and worst reaction.
+
+    Reaction times are business minutes to the first response; a clock still running but
+    already breached counts as breached, one still running within target is "pending".
+    """
+    rows: dict[str, dict[str, object]] = {}
+    delays: dict[str, int] = {}
+    extensions = 0
+    for facts in tickets:
+        prio = (facts.priority or default_priority).value
+        row = rows.setdefault(
+            prio,
+            {"priority": prio, "tickets": 0, "met": 0, "breached": 0, "pending": 0, "_times": []},
+        )
+        row["tickets"] += 1
+        extensions += facts.extensions
+        for r in facts.readings:
+            if r.clock == "reaction":
+                if r.state is ClockState.MET:
+                    row["met"] += 1
+                elif r.state in (ClockState.MET_LATE, ClockState.BREACHED):
+                    row["breached"] += 1
+                else:
+                    row["pending"] += 1
+                if r.stopped_at is not None:
+                    row["_times"].append(r.elapsed_seconds / 60)
+            elif r.clock == "feedback" and r.client_delay_seconds:
+                delays[facts.client] = delays.get(facts.client, 0) + r.client_delay_seconds
+    out_rows = []
+    for prio in (p.value for p in Priority):
+        if prio not in rows:
+            continue
+        row = rows[prio]
+        times = row.pop("_times")
+        decided = row["met"] + row["breached"]
+        row["compliance"] = round(100 * row["met"] / decided, 1) if decided else None
+        row["median_reaction_min"] = round(statistics.median(times), 1) if times else None
+        row["worst_reaction_min"] = round(max(times), 1) if times else None
+        out_rows.append(row)
+    met = sum(r["met"] for r in out_rows)
+    decided = met + sum(r["breached"] for r in out_rows)
+    return {
+        "priorities": out_rows,
+        "total": {
+            "tickets": sum(r["tickets"] for r in out_rows),
+            "met": met,
+            "breached": decided - met,
+            "compliance": round(100 * met / decided, 1) if decided else None,
+        },
+        "client_delay_hours": {k: round(v / 3600, 2) for k, v in sorted(delays.items())},
+        "estimate_extensions": extensions,
+    }
