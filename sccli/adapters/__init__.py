@@ -1,0 +1,51 @@
+"""Tracker adapters, found through the ``sccli.adapters`` entry-point group.
+
+Why entry points: a third party can ship an adapter as its own package; the built-ins are
+registered the same way. Nothing here imports an adapter module (or ``requests``) until a
+kind is asked for, so ``sccli --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import EntryPoint, entry_points
+
+GROUP = "sccli.adapters"
+
+# Used only while the package is not installed with its entry points (a source checkout).
+BUILTINS = {
+    "github": "sccli.adapters.github:GitHubAdapter",
+    "local": "sccli.adapters.local:LocalAdapter",
+    "redmine": "sccli.adapters.redmine:RedmineAdapter",
+}
+
+__all__ = ["GROUP", "AdapterLoadError", "available_kinds", "load_adapter_class"]
+
+
+class AdapterLoadError(LookupError):
+    """An unknown or broken adapter kind, phrased for the user (a configuration error)."""
+
+
+def _registered() -> dict[str, str]:
+    found = {ep.name: ep.value for ep in entry_points(group=GROUP)}
+    return found or dict(BUILTINS)
+
+
+def available_kinds() -> list[str]:
+    """Adapter kinds that can be named in ``sccli.yaml`` (``adapter: <kind>``)."""
+    return sorted(_registered())
+
+
+def load_adapter_class(kind: str) -> type:
+    """The adapter class registered for ``kind``; AdapterLoadError lists the known kinds."""
+    registered = _registered()
+    target = registered.get(kind)
+    if target is None:
+        known = ", ".join(sorted(registered)) or "(none)"
+        raise AdapterLoadError(f"unknown tracker adapter {kind!r} (known: {known})")
+    try:
+        cls = EntryPoint(name=kind, value=target, group=GROUP).load()
+    except (ImportError, AttributeError) as exc:
+        raise AdapterLoadError(f"tracker adapter {kind!r} ({target}) cannot be loaded: {exc}") from None
+    if not isinstance(cls, type) or getattr(cls, "kind", None) is None:
+        raise AdapterLoadError(f"tracker adapter {kind!r} ({target}) is not an adapter class")
+    return cls

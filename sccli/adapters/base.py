@@ -1,0 +1,276 @@
+"""The tracker protocol every adapter implements, its values, errors and markers.
+
+Why one protocol: sync plans over ``RemoteIssue`` values and never knows which tracker it
+talks to; what a tracker cannot do is declared in ``Capabilities`` instead of failing late.
+This module imports no HTTP library, so the CLI can load it cheaply.
+
+Markers: every issue sccli creates names its ticket (``sccli:ticket=ACME-12``) and every
+comment sccli writes names its origin (``sccli:origin=ACME-12/e17``), each on a line of its
+own, so links can be rebuilt from the remote side alone and our own comments are never
+echoed back. Trackers that render Markdown get the line wrapped in an HTML comment
+(invisible); others (Redmine Textile) get the bare line.
+"""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from sccli.schema import Field
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sccli.adapters.http import HttpFactory
+
+__all__ = [
+    "Adapter",
+    "AuthError",
+    "BudgetExhausted",
+    "Capabilities",
+    "NotFound",
+    "RateLimited",
+    "RemoteComment",
+    "RemoteIssue",
+    "TrackerError",
+    "Unreachable",
+    "ValidationError",
+    "comment_marker",
+    "issue_marker",
+    "parse_comment_marker",
+    "parse_issue_marker",
+    "parse_time",
+    "strip_markers",
+    "with_marker",
+]
+
+
+# --------------------------------------------------------------------------- errors
+class TrackerError(Exception):
+    """A tracker failed; the message is one line, for the user, and holds no secret."""
+
+    def __init__(self, message: str, tracker: str | None = None):
+        self.tracker = tracker
+        text = " ".join(str(message).split())
+        super().__init__(f"{tracker}: {text}" if tracker else text)
+
+
+class AuthError(TrackerError):
+    """Credentials missing or refused (401, 403 that is not a rate limit): exit 4."""
+
+
+class NotFound(TrackerError):
+    """The issue, repository or project does not exist or is not visible."""
+
+
+class ValidationError(TrackerError):
+    """The tracker rejected the data (422), with the tracker's own explanation."""
+
+
+class Unreachable(TrackerError):
+    """Connection errors or timeouts persisted after retries: temporary, exit 75."""
+
+
+class BudgetExhausted(TrackerError):
+    """The per-run request budget is spent: stop and keep cursors, exit 75."""
+
+
+class RateLimited(TrackerError):
+    """The tracker asks us to wait longer than the run may: exit 75, cursors kept."""
+
+    def __init__(self, reset_at: datetime, tracker: str | None = None):
+        self.reset_at = reset_at
+        when = reset_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+        super().__init__(f"rate limit reached; try again after {when}", tracker)
+
+
+# --------------------------------------------------------------------------- values
+@dataclass(frozen=True)
+class Capabilities:
+    comments: bool
+    labels: bool
+    priorities: bool
+    transitions: bool  # workflow statuses beyond open/closed
+    conditional_requests: bool  # ETag / If-None-Match: unchanged reads are (nearly) free
+    marker_search: bool  # find_by_marker asks the tracker instead of scanning everything
+
+
+@dataclass(frozen=True)
+class RemoteComment:
+    id: str
+    body: str  # without sccli markers
+    author: str
+    created_at: datetime
+    origin: str | None  # from a comment marker sccli wrote; None for a human's comment
+
+
+@dataclass(frozen=True)
+class RemoteIssue:
+    id: str
+    url: str
+    title: str
+    body: str  # without sccli markers
+    state: str  # "open" | "closed"
+    updated_at: datetime  # aware, UTC
+    labels: tuple[str, ...] = ()
+    priority: str | None = None
+    comments: tuple[RemoteComment, ...] = ()
+    ticket: str | None = None  # parsed from the issue marker
+
+
+# --------------------------------------------------------------------------- markers
+_ID = r"[A-Za-z0-9][A-Za-z0-9._\-/:]*"
+_ISSUE_RE = re.compile(rf"^[ \t]*(?:<!--[ \t]*)?sccli:ticket=({_ID})(?:[ \t]*-->)?[ \t]*$", re.M)
+_COMMENT_RE = re.compile(rf"^[ \t]*(?:<!--[ \t]*)?sccli:origin=({_ID})(?:[ \t]*-->)?[ \t]*$", re.M)
+_ANY_RE = re.compile(
+    rf"^[ \t]*(?:<!--[ \t]*)?sccli:(?:ticket|origin)=({_ID})(?:[ \t]*-->)?[ \t]*$\n?", re.M
+)
+
+
+def _checked(value: str, what: str) -> str:
+    if not re.fullmatch(_ID, value or ""):
+        raise ValueError(f"{what} {value!r} cannot be used in a marker")
+    return value
+
+
+def issue_marker(ticket: str, hidden: bool = True) -> str:
+    """``<!-- sccli:ticket=ACME-12 -->`` (or the bare line where HTML comments show)."""
+    text = f"sccli:ticket={_checked(ticket, 'ticket id')}"
+    return f"<!-- {text} -->" if hidden else text
+
+
+def comment_marker(origin: str, hidden: bool = True) -> str:
+    """``<!-- sccli:origin=ACME-12/e17 -->``: who wrote this comment, so it is not echoed."""
+    text = f"sccli:origin={_checked(origin, 'comment origin')}"
+    return f"<!-- {text} -->" if hidden else text
+
+
+def parse_issue_marker(text: str | None) -> str | None:
+    """The ticket named by the last issue-marker line in ``text``; None when unmarked."""
+    found = _ISSUE_RE.findall((text or "").replace("\r\n", "\n"))
+    return found[-1] if found else None
+
+
+def parse_comment_marker(text: str | None) -> str | None:
+    """The origin named by the last comment-marker line; None for a human's comment."""
+    found = _COMMENT_RE.findall((text or "").replace("\r\n", "\n"))
+    return found[-1] if found else None
+
+
+def strip_markers(text: str | None) -> str:
+    """The text a human wrote: marker lines removed, trailing blank lines trimmed."""
+    return _ANY_RE.sub("", (text or "").replace("\r\n", "\n")).rstrip()
+
+
+def with_marker(text: str | None, marker: str) -> str:
+    """Append ``marker`` as the last line, replacing any marker already there."""
+    clean = strip_markers(text)
+    return f"{clean}\n\n{marker}" if clean else marker
+
+
+def parse_time(value: str | None) -> datetime:
+    """ISO 8601 from an API (``...Z`` or offset) → aware UTC datetime."""
+    if not value:
+        return datetime.fromtimestamp(0, UTC)
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+# --------------------------------------------------------------------------- protocol
+class Adapter(ABC):
+    """One configured tracker. Subclasses declare kind, capabilities and config schema.
+
+    ``config`` holds the validated keys of ``config_schema`` (defaults filled in by the
+    caller or here); secrets stay references (``env:NAME``) until ``secret(ref)``.
+    """
+
+    kind: ClassVar[str]
+    capabilities: ClassVar[Capabilities]
+    config_schema: ClassVar[dict[str, Field]]
+    page_size: int = 100  # items per listing page; tests lower it to exercise paging
+
+    def __init__(
+        self,
+        name: str,
+        config: Mapping[str, Any],
+        http_factory: HttpFactory | None,
+        secret: Callable[[str], str],
+    ):
+        self.name = name
+        self.config = self._with_defaults(config)
+        self.http_factory = http_factory
+        self.secret = secret
+
+    @classmethod
+    def _with_defaults(cls, config: Mapping[str, Any]) -> dict[str, Any]:
+        """Fill defaults and check required keys, so adapters built in code fail clearly."""
+        out = dict(config)
+        for key, spec in cls.config_schema.items():
+            if out.get(key) is None:
+                if spec.required:
+                    raise TrackerError(f"{cls.kind} adapter: required key {key!r} is missing")
+                out[key] = spec.default() if callable(spec.default) else spec.default
+        return out
+
+    @abstractmethod
+    def check(self) -> str:
+        """Connectivity + credentials, as one line ("authenticated as X on Y")."""
+
+    @abstractmethod
+    def changed_since(self, since: datetime | None) -> Iterator[RemoteIssue]:
+        """Every issue (open and closed, marked or not) updated at/after ``since``.
+
+        Oldest first where the API allows; comments are not loaded (use ``get``).
+        """
+
+    @abstractmethod
+    def get(self, issue_id: str) -> RemoteIssue:
+        """One issue with its comments."""
+
+    @abstractmethod
+    def create(
+        self,
+        ticket: str,
+        title: str,
+        body: str,
+        labels: Sequence[str] = (),
+        priority: str | None = None,
+    ) -> RemoteIssue:
+        """Create an issue carrying the marker for ``ticket``."""
+
+    @abstractmethod
+    def update(
+        self,
+        issue_id: str,
+        *,
+        title: str | None = None,
+        body: str | None = None,
+        labels: Sequence[str] | None = None,
+        priority: str | None = None,
+    ) -> None:
+        """Change the given fields; the marker survives a new body."""
+
+    @abstractmethod
+    def comment(self, issue_id: str, body: str, origin: str) -> RemoteComment:
+        """Add a comment carrying a marker with ``origin``."""
+
+    @abstractmethod
+    def close(self, issue_id: str) -> None: ...
+
+    @abstractmethod
+    def reopen(self, issue_id: str) -> None: ...
+
+    @abstractmethod
+    def find_by_marker(self, ticket: str) -> RemoteIssue | None:
+        """The issue whose marker names exactly ``ticket`` (never a prefix match)."""
+
+    @abstractmethod
+    def marked_issues(self) -> Iterator[RemoteIssue]:
+        """Every issue carrying an sccli marker (for ``sync --relink``)."""
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r}>"
