@@ -217,14 +217,6 @@ BILLING_CLASSES = ("included", "billable", "billable-if-fixed")
 
 
 @dataclass(frozen=True)
-class Route:
-    owner: str
-    action: str
-    billing: str
-    explain: str
-
-
-@dataclass(frozen=True)
 class SlaSettings:
     timezone: str
     weekly: dict[int, tuple[tuple[time, time], ...]]
@@ -238,7 +230,7 @@ class SlaSettings:
     feedback_business_days: int
     acceptance_days: int
     priority_rules: list[dict[str, Any]] = field(default_factory=list)
-    routing: dict[str, Route] = field(default_factory=dict)
+    routing: dict[str, Any] = field(default_factory=dict)  # source → domain RouteRule
 
     @cached_property
     def calendar(self):
@@ -368,13 +360,19 @@ SLA_SCHEMA = s.Struct(
                         "billing": s.Field(s.Str(choices=BILLING_CLASSES), required=True),
                         "explain": s.Field(s.Str(), required=True),
                     },
-                    build=lambda v: Route(**v),
+                    build=lambda v: _route_rule(**v),
                 )
             ),
             default=dict,
         ),
     }
 )
+
+
+def _route_rule(**values: str):
+    from .domain.routing import RouteRule
+
+    return RouteRule(**values)
 
 
 def parse_sla(text: str, where: str) -> SlaSettings:

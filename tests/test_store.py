@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,6 +15,12 @@ from sccli.store.base import StoreTooNew
 from sccli.store.migrations import LATEST
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+try:
+    import psycopg
+
+    _INTEGRITY: tuple[type[Exception], ...] = (sqlite3.IntegrityError, psycopg.IntegrityError)
+except ImportError:  # pragma: no cover
+    _INTEGRITY = (sqlite3.IntegrityError,)
 
 
 @pytest.fixture
@@ -62,7 +69,7 @@ def test_transaction_rolls_back_everything_on_error(store):
 def test_duplicate_event_seq_is_refused_and_nothing_half_written(store):
     _client(store)
     _ticket(store)
-    with pytest.raises(Exception), store.transaction():
+    with pytest.raises(_INTEGRITY), store.transaction():
         store.set_status("ACME-1", "in-progress")
         store.insert_event(Event("ACME-1", 1, EventKind.RESPONDED, T0, "x", {}), T0)
     assert store.tickets(statuses=["new"])[0].id == "ACME-1"

@@ -260,3 +260,19 @@ def ticket_set(ctx, ticket_id, priority, source, party, estimate, reason):
         if when:
             service.set_estimate(app, found.id, when, reason)
     click.echo(f"{found.id}: updated")
+
+
+@ticket.command("note")
+@click.argument("ticket_id", metavar="ID")
+@click.option("-m", "--message", required=True, metavar="TEXT", help="The note.")
+@click.option("--public", is_flag=True,
+              help="Send it to the remote issues this ticket is escalated to (at the next sync).")
+@click.pass_context
+def ticket_note(ctx, ticket_id, message, public):
+    """Add an internal note (or, with --public, one that sync sends to linked trackers)."""
+    app = app_of(ctx)
+    text = message.strip()
+    if not text:
+        raise UsageError("the message (-m) is empty")
+    event, _ = service.record(app, ticket_id, EventKind.NOTE, {"message": text, "public": public})
+    click.echo(f"{event.ticket_id}: note #{event.seq}{' (public)' if public else ''}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 
 from ..errors import TemporaryFailure, UsageError
@@ -51,10 +52,8 @@ class PostgresStore(Store):
         self.conn.execute("COMMIT")
 
     def _rollback(self) -> None:
-        try:
+        with contextlib.suppress(self._psycopg.Error):  # the connection may be gone already
             self.conn.execute("ROLLBACK")
-        except self._psycopg.Error:  # pragma: no cover - connection already gone
-            pass
 
     def execute(self, sql, params=()):
         return self.conn.execute(self._sql(sql), tuple(params))

@@ -1,0 +1,412 @@
+"""The business calendar: service hours minus holidays, with interval arithmetic to the second.
+
+Shaped like Zendesk's ``biz``: a schedule (weekly wall-clock hours, public holidays from the
+``holidays`` package, and the exceptions of sla.yaml) becomes concrete intervals on the time
+line, and durations are consumed from them.
+
+Why it is fast: the intervals of a contiguous range of years are flattened once into sorted
+UTC instants with a running total of business time (a prefix sum). ``add`` and ``elapsed`` are
+then two bisections each, whatever the span: no minute stepping and no per-day loops.
+
+Conventions (tested against a brute-force oracle in ``tests/test_calendar_oracle.py``):
+
+* Intervals are half-open, ``[open, close)``: at 17:30 exactly the office is closed.
+* A clock started outside business hours starts at the next opening.
+* ``add(start, s)`` with ``s > 0`` whose deadline falls exactly at a closing time returns
+  that closing time (17:30), not the next opening; ``add(x, 0)`` is ``x`` when open, else the
+  next opening.
+* Hours are wall-clock times in the calendar's zone; every day's intervals are made concrete
+  with ``datetime.combine(day, t, tzinfo)`` and measured in UTC, so DST days are exact. An end
+  of ``time(0)`` means 24:00. A boundary inside a DST gap resolves with ``fold=0``.
+* Precedence for one date: ``shortened`` > ``extra_holidays`` > ``extra_workdays`` > public
+  holiday > ``weekly``. A working day from ``extra_workdays`` keeps its weekday's hours, or
+  gets ``workday_hours`` (default: Monday's) when its weekday has none (a working Saturday).
+* Every datetime must be timezone-aware (``ValueError`` otherwise); results are returned in
+  the calendar's zone.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import holidays
+
+Hours = tuple[tuple[time, time], ...]
+
+_US = 1_000_000
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MIDNIGHT = time(0)
+_MAX_YEARS = 400  # a timeline wider than this means a nonsense date, not a real deadline
+_DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_DAY_WORDS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_STANDARD: Hours = ((time(8, 30), time(17, 30)),)
+
+
+def _default_weekly() -> dict[int, Hours]:
+    return {i: (_STANDARD if i < 5 else ()) for i in range(7)}
+
+
+def _sec(t: time, end: bool = False) -> int:
+    """Seconds since midnight; an interval *end* of 00:00 means 24:00."""
+    if end and t == _MIDNIGHT:
+        return 86400
+    return t.hour * 3600 + t.minute * 60 + t.second
+
+
+def _hours(value: Any, where: str) -> Hours:
+    """Normalise and validate one day's intervals: sorted, non-empty, non-overlapping."""
+    out: list[tuple[time, time]] = []
+    prev_end = -1
+    for pair in value or ():
+        start, end = pair
+        if not isinstance(start, time) or not isinstance(end, time):
+            raise ValueError(f"{where}: hours must be (time, time) pairs, got {pair!r}")
+        if start.tzinfo is not None or end.tzinfo is not None:
+            raise ValueError(f"{where}: hours are wall-clock times, without a time zone")
+        s, e = _sec(start), _sec(end, end=True)
+        if e <= s:
+            raise ValueError(f"{where}: {start:%H:%M}-{end:%H:%M} ends before it starts")
+        if s < prev_end:
+            raise ValueError(f"{where}: intervals overlap or are not in order")
+        prev_end = e
+        out.append((start, end))
+    return tuple(out)
+
+
+def _fmt_hours(hours: Hours) -> str:
+    return ", ".join(
+        f"{s:%H:%M}–{'24:00' if e == _MIDNIGHT else format(e, '%H:%M')}" for s, e in hours
+    )
+
+
+@dataclass(frozen=True)
+class CalendarSpec:
+    """What sla.yaml says about service hours (defaults: the contract's)."""
+
+    timezone: str = "Europe/Moscow"
+    weekly: Mapping[int, Hours] = field(default_factory=_default_weekly)
+    country: str | None = "RU"
+    extra_holidays: frozenset[date] = frozenset()
+    extra_workdays: frozenset[date] = frozenset()
+    shortened: Mapping[date, Hours] = field(default_factory=dict)
+    workday_hours: Hours | None = None
+
+    def __post_init__(self) -> None:
+        # Accept lists (from YAML) but store tuples/frozensets so the spec stays a value.
+        weekly = {}
+        for day, hours in dict(self.weekly).items():
+            if day not in range(7):
+                raise ValueError(f"weekly: weekday {day!r} is not 0 (Mon) … 6 (Sun)")
+            weekly[day] = _hours(hours, f"weekly[{_DAY_NAMES[day]}]")
+        weekly = {i: weekly.get(i, ()) for i in range(7)}
+        if not any(weekly.values()):
+            raise ValueError("weekly: no business hours on any day")
+        shortened = {d: _hours(h, f"shortened[{d}]") for d, h in dict(self.shortened).items()}
+        set_ = object.__setattr__
+        set_(self, "weekly", weekly)
+        set_(self, "shortened", shortened)
+        set_(self, "extra_holidays", frozenset(self.extra_holidays))
+        set_(self, "extra_workdays", frozenset(self.extra_workdays))
+        if self.workday_hours is not None:
+            set_(self, "workday_hours", _hours(self.workday_hours, "workday_hours"))
+
+
+@dataclass(frozen=True)
+class DayInfo:
+    """One date as the calendar sees it, with the reason (shown by ``sla explain``)."""
+
+    date: date
+    intervals: Hours
+    working: bool
+    reason: str
+
+
+class BusinessCalendar:
+    """Business-time arithmetic over a :class:`CalendarSpec` (see the module docstring)."""
+
+    def __init__(self, spec: CalendarSpec | None = None) -> None:
+        self.spec = spec = spec or CalendarSpec()
+        try:
+            self.tz: ZoneInfo = ZoneInfo(spec.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {spec.timezone!r} (use an IANA name, e.g. Europe/Moscow)"
+            ) from None
+        if spec.country:
+            try:
+                holidays.country_holidays(spec.country, years=[])
+            except NotImplementedError:
+                raise ValueError(
+                    f"unknown holiday country {spec.country!r} (use an ISO code such as RU,"
+                    " or none for no public holidays)"
+                ) from None
+        self._workday: Hours = (
+            spec.workday_hours or spec.weekly[0] or next(h for h in spec.weekly.values() if h)
+        )
+        self._holiday_names: dict[date, str] = {}
+        self._holiday_years: set[int] = set()
+        self._days: dict[date, DayInfo] = {}
+        self._full = max(sum(_sec(e, True) - _sec(s) for s, e in h) for h in spec.weekly.values())
+        self._description = f"{self._describe_week()} {spec.timezone}"
+        # The timeline: business intervals of local years [_y0, _y1] as UTC microseconds.
+        self._built = False
+        self._y0 = self._y1 = 0
+        self._lo = self._hi = 0  # covered instants: [_lo, _hi)
+        self._starts: list[int] = []
+        self._ends: list[int] = []
+        self._cum: list[int] = []  # business µs before interval k
+        self._cum_end: list[int] = []  # business µs up to the end of interval k
+
+    # ---- days -------------------------------------------------------------------------------
+
+    def day(self, d: date) -> DayInfo:
+        """The hours of date ``d`` and why (cached)."""
+        info = self._days.get(d)
+        if info is None:
+            info = self._days[d] = self._make_day(d)
+        return info
+
+    def _make_day(self, d: date) -> DayInfo:
+        spec, wd = self.spec, d.weekday()
+        weekly = spec.weekly[wd]
+        if d in spec.shortened:
+            hours = spec.shortened[d]
+            return DayInfo(d, hours, bool(hours), "shortened day")
+        if d in spec.extra_holidays:
+            return DayInfo(d, (), False, "extra holiday")
+        name = self._holiday(d)
+        if d in spec.extra_workdays:
+            if not weekly:
+                return DayInfo(d, self._workday, True, f"working {_DAY_WORDS[wd]} (extra_workdays)")
+            why = f", overrides holiday: {name}" if name else ""
+            return DayInfo(d, weekly, True, f"working day (extra_workdays{why})")
+        if name:
+            kind = "transferred day off" if name.startswith("Day off") else "holiday"
+            return DayInfo(d, (), False, f"{kind}: {name}")
+        return DayInfo(d, weekly, bool(weekly), "business day" if weekly else "weekend")
+
+    def _holiday(self, d: date) -> str | None:
+        """Public-holiday name of ``d``, loading the ``holidays`` data one year at a time."""
+        if not self.spec.country:
+            return None
+        if d.year not in self._holiday_years:
+            self._holiday_years.add(d.year)
+            table = holidays.country_holidays(self.spec.country, years=d.year, language="en_US")
+            for day, name in table.items():
+                self._holiday_names.setdefault(day, name)
+        return self._holiday_names.get(d)
+
+    def full_day_seconds(self) -> int:
+        """Length of a standard full business day: the longest day of the weekly schedule."""
+        return self._full
+
+    def describe(self) -> str:
+        """Human summary of the hours, e.g. ``Mon–Fri 08:30–17:30 Europe/Moscow``."""
+        return self._description
+
+    def _describe_week(self) -> str:
+        weekly, parts, i = self.spec.weekly, [], 0
+        while i < 7:
+            j = i
+            while j + 1 < 7 and weekly[j + 1] == weekly[i]:
+                j += 1
+            if weekly[i]:
+                days = _DAY_NAMES[i] if i == j else f"{_DAY_NAMES[i]}–{_DAY_NAMES[j]}"
+                parts.append(f"{days} {_fmt_hours(weekly[i])}")
+            i = j + 1
+        return "; ".join(parts)
+
+    # ---- the timeline -----------------------------------------------------------------------
+
+    def _local_us(self, d: date, t: time) -> int:
+        delta = datetime.combine(d, t, self.tz) - _EPOCH
+        return (delta.days * 86400 + delta.seconds) * _US + delta.microseconds
+
+    def _year_intervals(self, year: int) -> list[tuple[int, int]]:
+        out = []
+        d, one = date(year, 1, 1), timedelta(days=1)
+        while d.year == year:
+            for s, e in self.day(d).intervals:
+                su = self._local_us(d, s)
+                eu = self._local_us(d + one, e) if e == _MIDNIGHT else self._local_us(d, e)
+                if eu > su:
+                    out.append((su, eu))
+            d += one
+        return out
+
+    def _append_year(self, year: int) -> None:
+        total = self._cum_end[-1] if self._cum_end else 0
+        for su, eu in self._year_intervals(year):
+            self._starts.append(su)
+            self._ends.append(eu)
+            self._cum.append(total)
+            total += eu - su
+            self._cum_end.append(total)
+        self._y1 = year
+        self._hi = self._local_us(date(year + 1, 1, 1), _MIDNIGHT)
+
+    def _build(self, y0: int, y1: int) -> None:
+        if y1 - y0 > _MAX_YEARS or y0 < 2 or y1 > 9997:
+            raise ValueError("date outside the range the business calendar supports")
+        self._starts, self._ends, self._cum, self._cum_end = [], [], [], []
+        self._y0 = y0
+        self._lo = self._local_us(date(y0, 1, 1), _MIDNIGHT)
+        for year in range(y0, y1 + 1):
+            self._append_year(year)
+
+    def _extend_forward(self) -> None:
+        if self._y1 - self._y0 >= _MAX_YEARS or self._y1 >= 9997:
+            raise ValueError("deadline outside the range the business calendar supports")
+        self._append_year(self._y1 + 1)
+
+    def _ensure(self, t: int) -> None:
+        """Make the timeline cover instant ``t`` (µs); rebuilding only when going backwards."""
+        if self._lo <= t < self._hi:
+            return
+        try:
+            year = self._dt(t).year
+        except OverflowError:
+            raise ValueError("date outside the range the business calendar supports") from None
+        if not self._built:
+            self._build(year - 1, year + 1)
+            self._built = True
+        elif t < self._lo:
+            self._build(year - 1, self._y1)
+        else:
+            while t >= self._hi:
+                self._extend_forward()
+
+    def _us(self, at: datetime) -> int:
+        try:
+            delta = at - _EPOCH
+        except TypeError:
+            raise ValueError(f"naive datetime {at!r}: give a timezone-aware datetime") from None
+        return (delta.days * 86400 + delta.seconds) * _US + delta.microseconds
+
+    def _dt(self, us: int) -> datetime:
+        return (_EPOCH + timedelta(microseconds=us)).astimezone(self.tz)
+
+    def _pos(self, t: int) -> int:
+        """Business µs from the timeline's start up to instant ``t`` (covered)."""
+        k = bisect_right(self._starts, t) - 1
+        if k < 0:
+            return 0
+        end = self._ends[k]
+        return self._cum[k] + (t if t < end else end) - self._starts[k]
+
+    # ---- public arithmetic ------------------------------------------------------------------
+
+    def is_open(self, at: datetime) -> bool:
+        """True when ``at`` lies inside business hours (opening included, closing excluded)."""
+        t = self._us(at)
+        self._ensure(t)
+        k = bisect_right(self._starts, t) - 1
+        return k >= 0 and t < self._ends[k]
+
+    def next_opening(self, at: datetime) -> datetime:
+        """``at`` itself when open, else the start of the next business interval."""
+        t = self._us(at)
+        self._ensure(t)
+        k = bisect_right(self._starts, t) - 1
+        if k >= 0 and t < self._ends[k]:
+            return at.astimezone(self.tz)
+        while k + 1 >= len(self._starts):
+            self._extend_forward()
+        return self._dt(self._starts[k + 1])
+
+    def add(self, start: datetime, seconds: int) -> datetime:
+        """The instant ``seconds`` of business time after ``start``.
+
+        A clock started out of hours starts at the next opening; a deadline landing exactly
+        on a closing time is that closing time; ``add(x, 0)`` is ``next_opening(x)``.
+        """
+        if seconds < 0:
+            raise ValueError(f"cannot add a negative business duration ({seconds} s)")
+        if seconds == 0:
+            return self.next_opening(start)
+        t = self._us(start)
+        self._ensure(t)
+        target = self._pos(t) + round(seconds * _US)
+        while self._cum_end[-1] < target:
+            self._extend_forward()
+        k = bisect_left(self._cum_end, target)
+        return self._dt(self._starts[k] + target - self._cum[k])
+
+    def elapsed(self, a: datetime, b: datetime) -> int:
+        """Whole business seconds in ``[a, b)``; 0 when ``b <= a``."""
+        ta, tb = self._us(a), self._us(b)
+        if tb <= ta:
+            return 0
+        self._ensure(ta)
+        self._ensure(tb)
+        return (self._pos(tb) - self._pos(ta)) // _US
+
+    def window(
+        self, start: datetime, seconds: int, until: datetime
+    ) -> tuple[datetime, datetime, int]:
+        """``(next_opening(start), add(start, seconds), elapsed(start, until))`` in one pass.
+
+        Exactly what a business clock needs; converting each instant once keeps
+        ``sla check`` over 100,000 tickets fast.
+        """
+        if seconds <= 0:
+            raise ValueError(f"a clock needs a positive business duration ({seconds} s)")
+        t, tu = self._us(start), self._us(until)
+        self._ensure(t)
+        k = bisect_right(self._starts, t) - 1
+        if k >= 0 and t < self._ends[k]:
+            opening = start.astimezone(self.tz)
+        else:
+            while k + 1 >= len(self._starts):
+                self._extend_forward()
+            opening = self._dt(self._starts[k + 1])
+        pos = self._pos(t)
+        target = pos + round(seconds * _US)
+        while self._cum_end[-1] < target:
+            self._extend_forward()
+        j = bisect_left(self._cum_end, target)
+        deadline = self._dt(self._starts[j] + target - self._cum[j])
+        if tu <= t:
+            return opening, deadline, 0
+        self._ensure(tu)
+        return opening, deadline, (self._pos(tu) - pos) // _US
+
+    def segments(self, a: datetime, b: datetime) -> list[tuple[datetime, datetime]]:
+        """The business intervals counted in ``[a, b)`` (for ``sla explain``)."""
+        ta, tb = self._us(a), self._us(b)
+        if tb <= ta:
+            return []
+        self._ensure(ta)
+        self._ensure(tb)
+        out = []
+        k = max(bisect_right(self._starts, ta) - 1, 0)
+        while k < len(self._starts) and self._starts[k] < tb:
+            s, e = max(self._starts[k], ta), min(self._ends[k], tb)
+            if e > s:
+                out.append((self._dt(s), self._dt(e)))
+            k += 1
+        return out
+
+    def skipped_days(self, a: datetime, b: datetime) -> list[DayInfo]:
+        """Non-working local dates touched by ``[a, b)``, with their reason."""
+        ta, tb = self._us(a), self._us(b)
+        if tb <= ta:
+            return []
+        d, last = self._dt(ta).date(), self._dt(tb - 1).date()
+        out = []
+        while d <= last:
+            info = self.day(d)
+            if not info.working:
+                out.append(info)
+            d += timedelta(days=1)
+        return out
+
+    def localize(self, at: datetime) -> datetime:
+        """``at`` in the calendar's zone; a naive value is refused (ValueError)."""
+        self._us(at)
+        return at.astimezone(self.tz)

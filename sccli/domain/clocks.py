@@ -1,0 +1,395 @@
+"""The contract's four clocks, read from a ticket's events (nothing derived is stored).
+
+* reaction — registration → first response (or clarifying question); business time; the
+  target is the priority in force at the response (or now); warns at ``warn_at``.
+* feedback — one per clarifying question: the client has ``feedback_business_days`` full
+  business days to answer; past that the delay is the client's ("client overdue").
+* acceptance — ``acceptance_days`` calendar days (wall clock) after the latest "resolved",
+  then the ticket is closed automatically.
+* resolution — an estimate, never a hard target; present only once an estimate was set.
+
+State conventions: a deadline is the last on-time instant (a response exactly at it is
+"met"; a running clock is "breached" / "client-overdue" only strictly after it). Lateness is
+judged on the wall clock, while elapsed/remaining figures of business clocks are business
+seconds — so a response at 17:35 after a 17:30 deadline is "met-late" with 0 business
+seconds over. A ticket rejected while a feedback or resolution clock runs stops that clock
+in state "stopped"; a rejection before any response stops the reaction clock (met/met-late).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, tzinfo
+from enum import StrEnum
+from functools import lru_cache
+
+from .calendar import BusinessCalendar
+from .model import Event, EventKind, Priority
+
+K = EventKind
+_SECOND = timedelta(seconds=1)
+
+
+def _u(at: datetime) -> datetime:
+    """UTC view: Python compares and subtracts same-zone datetimes on the wall clock."""
+    return at.astimezone(UTC)
+
+
+def _seconds(a: datetime, b: datetime) -> int:
+    """Real seconds from ``a`` to ``b`` (floored), correct across DST."""
+    return (_u(b) - _u(a)) // _SECOND
+
+
+def _default_targets() -> dict[Priority, int]:
+    return {
+        Priority.CRITICAL: 1800,
+        Priority.HIGH: 7200,
+        Priority.MEDIUM: 14400,
+        Priority.LOW: 14400,
+    }
+
+
+@dataclass(frozen=True)
+class SlaPolicy:
+    """The contract's service levels (sla.yaml)."""
+
+    reaction_targets: Mapping[Priority, int] = field(default_factory=_default_targets)
+    default_priority: Priority = Priority.MEDIUM
+    warn_at: float = 0.8
+    feedback_business_days: int = 2
+    acceptance_days: int = 7
+
+    def __post_init__(self) -> None:
+        targets = {
+            **_default_targets(),
+            **{Priority(k): v for k, v in self.reaction_targets.items()},
+        }
+        if any(v <= 0 for v in targets.values()):
+            raise ValueError("reaction targets must be positive numbers of seconds")
+        if not 0 < self.warn_at <= 1:
+            raise ValueError(f"warn_at must be in (0, 1], got {self.warn_at}")
+        if self.feedback_business_days < 1 or self.acceptance_days < 1:
+            raise ValueError("feedback_business_days and acceptance_days must be at least 1")
+        object.__setattr__(self, "reaction_targets", targets)
+
+    def reaction_target(self, priority: Priority | None) -> int:
+        """Business seconds allowed for the first response (default priority when unset)."""
+        return self.reaction_targets[priority or self.default_priority]
+
+    def feedback_seconds(self, calendar: BusinessCalendar) -> int:
+        """The client's answer window: N full business days, in business seconds."""
+        return self.feedback_business_days * calendar.full_day_seconds()
+
+
+class ClockState(StrEnum):
+    RUNNING = "running"
+    WARNING = "warning"
+    BREACHED = "breached"
+    MET = "met"
+    MET_LATE = "met-late"
+    CLIENT_OVERDUE = "client-overdue"
+    ANSWERED = "answered"
+    EXPIRED = "expired"
+    ACCEPTED = "accepted"
+    REOPENED = "reopened"
+    ON_TRACK = "on-track"
+    ESTIMATE_OVERDUE = "estimate-overdue"
+    RESOLVED = "resolved"
+    STOPPED = "stopped"  # the ticket was rejected while this clock ran
+
+
+_RUNNING = frozenset(
+    {
+        ClockState.RUNNING,
+        ClockState.WARNING,
+        ClockState.BREACHED,
+        ClockState.CLIENT_OVERDUE,
+        ClockState.ESTIMATE_OVERDUE,
+        ClockState.ON_TRACK,
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ClockReading:
+    """One clock of one ticket at ``now``; see the module docstring for the units."""
+
+    ticket_id: str
+    clock: str
+    state: ClockState
+    start: datetime
+    deadline: datetime | None
+    stopped_at: datetime | None
+    target_seconds: int | None
+    elapsed_seconds: int
+    remaining_seconds: int
+    rule: str
+    client_delay_seconds: int = 0
+    sequence: int = 0
+
+    @property
+    def is_open(self) -> bool:
+        """The clock is still running (not stopped by a response, answer, acceptance…)."""
+        return self.stopped_at is None and self.state in _RUNNING
+
+
+def reaction_deadline(
+    calendar: BusinessCalendar,
+    policy: SlaPolicy,
+    priority: Priority | None,
+    registered_at: datetime,
+) -> tuple[datetime, datetime]:
+    """(clock start = next opening, deadline) of the first response."""
+    start = calendar.next_opening(registered_at)
+    return start, calendar.add(start, policy.reaction_target(priority))
+
+
+def feedback_deadline(
+    calendar: BusinessCalendar, policy: SlaPolicy, asked_at: datetime
+) -> tuple[datetime, datetime]:
+    """(clock start, deadline) of the client's answer to a question asked at ``asked_at``."""
+    start = calendar.next_opening(asked_at)
+    return start, calendar.add(start, policy.feedback_seconds(calendar))
+
+
+def acceptance_deadline(
+    policy: SlaPolicy, resolved_at: datetime, tz: tzinfo | None = None
+) -> tuple[datetime, datetime]:
+    """(resolved_at, the same wall-clock time ``acceptance_days`` later in ``tz``).
+
+    ``tz`` should be the calendar's zone; without it, ``resolved_at``'s own zone is used.
+    """
+    if resolved_at.tzinfo is None:
+        raise ValueError(f"naive datetime {resolved_at!r}: give a timezone-aware datetime")
+    start = resolved_at.astimezone(tz) if tz is not None else resolved_at
+    wall = start + timedelta(days=policy.acceptance_days)  # same tzinfo: wall-clock arithmetic
+    return start, wall.astimezone(UTC).astimezone(start.tzinfo)
+
+
+@lru_cache(maxsize=256)
+def _fmt_duration(seconds: int) -> str:
+    """1800 → '30 min', 5400 → '1 h 30 min', 64800 → '18 h'."""
+    sign, seconds = ("-" if seconds < 0 else ""), abs(seconds)
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    parts = [f"{h} h"] * bool(h) + [f"{m} min"] * bool(m) + [f"{s} s"] * bool(s)
+    return sign + (" ".join(parts) or "0 s")
+
+
+def _priority(value: object) -> Priority | None:
+    if not value:
+        return None
+    if isinstance(value, Priority):
+        return value
+    try:
+        return Priority(str(value))
+    except ValueError:
+        return Priority.parse(str(value))
+
+
+def _estimate(value: object, calendar: BusinessCalendar) -> datetime:
+    at = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return at.replace(tzinfo=calendar.tz) if at.tzinfo is None else at
+
+
+def read_clocks(
+    events: Sequence[Event], calendar: BusinessCalendar, policy: SlaPolicy, now: datetime
+) -> list[ClockReading]:
+    """Every clock of one ticket at ``now``, from its events (one pass, no folding).
+
+    Order: reaction, feedback #1…n, acceptance, resolution (those that exist).
+    """
+    now = calendar.localize(now)
+    if not events:
+        return []
+    if any(b.seq < a.seq for a, b in zip(events, events[1:], strict=False)):
+        events = sorted(events, key=lambda e: e.seq)
+    ticket_id = events[0].ticket_id
+    registered: datetime | None = None
+    priority: Priority | None = None
+    reaction_stop: datetime | None = None
+    questions: list[list] = []  # [asked_at, stopped_at, kind that stopped it]
+    open_q: list | None = None
+    resolved: datetime | None = None  # latest "resolved"
+    acc_stop: tuple[datetime, EventKind] | None = None  # what ended the acceptance window
+    res_stop: datetime | None = None  # "resolved" not followed by "reopened"
+    rejected: datetime | None = None
+    estimates: list[tuple[datetime, datetime, str | None]] = []
+    for ev in events:
+        kind = ev.kind
+        if kind is K.REGISTERED:
+            registered, priority = ev.at, _priority(ev.data.get("priority"))
+        elif kind is K.PRIORITY_CHANGED:
+            if reaction_stop is None:
+                priority = _priority(ev.data.get("priority"))
+        elif kind is K.RESPONDED or kind is K.ASKED:
+            if reaction_stop is None:
+                reaction_stop = ev.at
+            if kind is K.ASKED:
+                open_q = [ev.at, None, None]
+                questions.append(open_q)
+        elif kind is K.ANSWERED:
+            if open_q is not None:
+                open_q[1:] = [ev.at, K.ANSWERED]
+                open_q = None
+        elif kind is K.ESTIMATE_SET:
+            estimates.append(
+                (ev.at, _estimate(ev.data["estimate"], calendar), ev.data.get("reason"))
+            )
+        elif kind is K.RESOLVED:
+            resolved = res_stop = ev.at
+            acc_stop = None
+        elif kind in (K.ACCEPTED, K.AUTO_ACCEPTED):
+            acc_stop = (ev.at, K.ACCEPTED)
+        elif kind is K.REOPENED:
+            acc_stop, res_stop = (ev.at, K.REOPENED), None
+        elif kind is K.REJECTED:
+            rejected = ev.at
+            if open_q is not None:
+                open_q[1:] = [ev.at, K.REJECTED]
+                open_q = None
+
+    out: list[ClockReading] = []
+    hours = calendar.describe()
+    if registered is not None:
+        stop = reaction_stop or rejected
+        out.append(_reaction(ticket_id, registered, priority, stop, calendar, policy, now, hours))
+    for n, (asked, stop, why) in enumerate(questions, 1):
+        out.append(_feedback(ticket_id, n, asked, stop, why, calendar, policy, now, hours))
+    if resolved is not None:
+        out.append(_acceptance(ticket_id, resolved, acc_stop, calendar, policy, now))
+    if estimates:
+        begin = registered or events[0].at
+        out.append(_resolution(ticket_id, begin, estimates, res_stop, rejected, calendar, now))
+    return out
+
+
+def _reaction(
+    ticket_id: str,
+    registered: datetime,
+    priority: Priority | None,
+    stop: datetime | None,
+    calendar: BusinessCalendar,
+    policy: SlaPolicy,
+    now: datetime,
+    hours: str,
+) -> ClockReading:
+    target = policy.reaction_target(priority)
+    start, deadline, elapsed = calendar.window(registered, target, stop or now)
+    if stop is not None:
+        state = ClockState.MET if _u(stop) <= _u(deadline) else ClockState.MET_LATE
+    elif _u(now) > _u(deadline):
+        state = ClockState.BREACHED
+    elif elapsed >= policy.warn_at * target:
+        state = ClockState.WARNING
+    else:
+        state = ClockState.RUNNING
+    which = (
+        f"priority {priority.value}"
+        if priority
+        else f"no priority set (default {policy.default_priority.value})"
+    )
+    rule = f"reaction, {which}: {_fmt_duration(target)} of business time ({hours})"
+    return ClockReading(
+        ticket_id, "reaction", state, start, deadline, stop and calendar.localize(stop),
+        target, elapsed, target - elapsed, rule,
+    )  # fmt: skip
+
+
+def _feedback(
+    ticket_id: str,
+    n: int,
+    asked: datetime,
+    stop: datetime | None,
+    why: EventKind | None,
+    calendar: BusinessCalendar,
+    policy: SlaPolicy,
+    now: datetime,
+    hours: str,
+) -> ClockReading:
+    target = policy.feedback_seconds(calendar)
+    start, deadline, elapsed = calendar.window(asked, target, stop or now)
+    if why is K.ANSWERED:
+        state = ClockState.ANSWERED
+    elif why is K.REJECTED:
+        state = ClockState.STOPPED
+    elif _u(now) > _u(deadline):
+        state = ClockState.CLIENT_OVERDUE
+    else:
+        state = ClockState.RUNNING
+    days = policy.feedback_business_days
+    rule = (
+        f"feedback #{n}: the client answers within {days} business day{'s' * (days != 1)}"
+        f" = {_fmt_duration(target)} of business time ({hours})"
+    )
+    return ClockReading(
+        ticket_id, "feedback", state, start, deadline, stop and calendar.localize(stop),
+        target, elapsed, target - elapsed, rule,
+        client_delay_seconds=max(0, elapsed - target), sequence=n,
+    )  # fmt: skip
+
+
+def _acceptance(
+    ticket_id: str,
+    resolved: datetime,
+    stop: tuple[datetime, EventKind] | None,
+    calendar: BusinessCalendar,
+    policy: SlaPolicy,
+    now: datetime,
+) -> ClockReading:
+    start, deadline = acceptance_deadline(policy, resolved, calendar.tz)
+    end = stop[0] if stop else now
+    if stop is not None:
+        state = ClockState.ACCEPTED if stop[1] is K.ACCEPTED else ClockState.REOPENED
+    else:
+        state = ClockState.EXPIRED if _u(now) >= _u(deadline) else ClockState.RUNNING
+    days = policy.acceptance_days
+    rule = (
+        f'acceptance: {days} calendar day{"s" * (days != 1)} after "resolved",'
+        " then closed automatically"
+    )
+    return ClockReading(
+        ticket_id, "acceptance", state, start, deadline, stop and calendar.localize(stop[0]),
+        _seconds(start, deadline), max(0, _seconds(start, end)), _seconds(end, deadline), rule,
+    )  # fmt: skip
+
+
+def _resolution(
+    ticket_id: str,
+    begin: datetime,
+    estimates: list[tuple[datetime, datetime, str | None]],
+    resolved: datetime | None,
+    rejected: datetime | None,
+    calendar: BusinessCalendar,
+    now: datetime,
+) -> ClockReading:
+    estimate = calendar.localize(estimates[-1][1])
+    stop = rejected or resolved
+    end = stop or now
+    if rejected is not None:
+        state = ClockState.STOPPED
+    elif resolved is not None:
+        state = ClockState.RESOLVED
+    else:
+        state = ClockState.ESTIMATE_OVERDUE if _u(now) > _u(estimate) else ClockState.ON_TRACK
+    rule = f"resolution: an estimate, not a hard target; current estimate {estimate:%Y-%m-%d %H:%M}"
+    if len(estimates) > 1:
+        reasons = "; ".join(r or "no reason given" for _, _, r in estimates[1:])
+        rule += f" (extended {len(estimates) - 1}×: {reasons})"
+    return ClockReading(
+        ticket_id, "resolution", state, calendar.localize(begin), estimate,
+        stop and calendar.localize(stop), None, max(0, _seconds(begin, end)),
+        _seconds(end, estimate), rule,
+    )  # fmt: skip
+
+
+__all__ = [
+    "ClockReading",
+    "ClockState",
+    "SlaPolicy",
+    "acceptance_deadline",
+    "feedback_deadline",
+    "reaction_deadline",
+    "read_clocks",
+]

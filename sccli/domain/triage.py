@@ -1,0 +1,164 @@
+"""Triage: for one open ticket, everything an engineer must decide, from the contract.
+
+Pure: the caller reads tickets, events, contacts and settings; this module only combines
+the other domain rules (clocks, intake, priority rules, contacts, queue, routing) into
+one row per ticket and orders rows by urgency.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from .clocks import ClockReading, ClockState
+from .contacts import authorized_at
+from .intake import IntakeResult, Item, check_intake
+from .lifecycle import TicketState
+from .model import Client, Contact, Priority, Status, Ticket
+from .priority_rules import PriorityRule, Suggestion, suggest_priority
+from .queue import QueueEntry
+from .redaction import REF_RE
+from .routing import RouteRule, Routing, route
+
+FLAG_UNAUTHORIZED = "unauthorized"
+FLAG_SECRETS = "secrets"
+FLAG_CRITICAL_BEHIND = "critical-behind-queue"
+FLAG_PRIORITY_MISMATCH = "priority-mismatch"
+
+
+@dataclass(frozen=True)
+class TriageRow:
+    ticket: Ticket
+    state: TicketState
+    reaction: ClockReading | None
+    urgent: ClockReading | None  # the most urgent running clock
+    suggestion: Suggestion | None
+    intake: IntakeResult
+    authorized: bool
+    authorized_contact: str | None
+    queue: QueueEntry | None
+    ahead_of_critical: str | None  # the ticket in work while this critical one waits
+    routing: Routing
+    secrets: int
+    flags: tuple[str, ...] = field(default=())
+
+    @property
+    def priority(self) -> Priority | None:
+        return self.state.priority
+
+    @property
+    def priority_mismatch(self) -> bool:
+        return bool(
+            self.suggestion and self.priority and self.suggestion.priority is not self.priority
+        )
+
+
+_URGENT_STATES = (ClockState.BREACHED, ClockState.CLIENT_OVERDUE, ClockState.ESTIMATE_OVERDUE)
+
+
+def most_urgent(readings: Sequence[ClockReading]) -> ClockReading | None:
+    running = [r for r in readings if r.is_open]
+    if not running:
+        return None
+    return min(running, key=lambda r: (r.state is not ClockState.BREACHED, r.remaining_seconds))
+
+
+def triage_ticket(
+    ticket: Ticket,
+    state: TicketState,
+    readings: Sequence[ClockReading],
+    client: Client,
+    contacts: Sequence[Contact],
+    rules: Sequence[PriorityRule],
+    routes: Mapping[str, RouteRule],
+    queue_entry: QueueEntry | None,
+    ahead_of_critical: str | None,
+    secrets: int,
+) -> TriageRow:
+    reaction = next((r for r in readings if r.clock == "reaction"), None)
+    contact = authorized_at(contacts, ticket.registered_at)
+    authorized = contact is not None and contact.email == ticket.reporter
+    suggestion = suggest_priority(rules, ticket.title, ticket.body)
+    intake = check_intake(ticket.title, ticket.body)
+    routing = route(routes, state.source, state.party, client.hosting, ticket.channel, ticket.on_behalf)
+    secrets = max(secrets, len(set(REF_RE.findall(ticket.title + "\n" + ticket.body))))
+    row = TriageRow(
+        ticket=ticket,
+        state=state,
+        reaction=reaction,
+        urgent=most_urgent(readings),
+        suggestion=suggestion,
+        intake=intake,
+        authorized=authorized,
+        authorized_contact=contact.email if contact else None,
+        queue=queue_entry,
+        ahead_of_critical=ahead_of_critical,
+        routing=routing,
+        secrets=secrets,
+    )
+    flags = []
+    if not authorized:
+        flags.append(FLAG_UNAUTHORIZED)
+    if secrets:
+        flags.append(FLAG_SECRETS)
+    if ahead_of_critical:
+        flags.append(FLAG_CRITICAL_BEHIND)
+    if row.priority_mismatch:
+        flags.append(FLAG_PRIORITY_MISMATCH)
+    return TriageRow(**{**row.__dict__, "flags": tuple(flags)})
+
+
+def urgency(row: TriageRow) -> tuple:
+    """Breached first, then the least remaining reaction time, then other running clocks."""
+    r = row.reaction
+    if r is not None and r.state is ClockState.BREACHED:
+        return (0, r.remaining_seconds, row.ticket.registered_at)
+    if r is not None and r.is_open:
+        return (1, r.remaining_seconds, row.ticket.registered_at)
+    u = row.urgent
+    if u is not None and u.state in _URGENT_STATES:
+        return (2, u.remaining_seconds, row.ticket.registered_at)
+    return (3, u.remaining_seconds if u else 0, row.ticket.registered_at)
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """One unambiguous action `triage --apply` may record."""
+
+    kind: str  # "set-priority" | "ask-missing" | "redact"
+    ticket_id: str
+    detail: str
+
+
+def proposals(row: TriageRow) -> list[Proposal]:
+    """What triage would do on its own: nothing that needs a human's judgement.
+
+    A priority is set only where none was chosen; missing items are asked only while the
+    ticket waits for the executor's reaction (new or reopened) and from an authorized
+    sender (an unauthorized one is confirmed or rejected by a person first).
+    """
+    out = []
+    if row.priority is None and row.suggestion is not None:
+        out.append(Proposal("set-priority", row.ticket.id, row.suggestion.priority.value))
+    if (
+        row.intake.missing
+        and row.authorized
+        and row.state.status in (Status.NEW, Status.REOPENED)
+    ):
+        labels = ", ".join(item.value for item in row.intake.missing)
+        out.append(Proposal("ask-missing", row.ticket.id, labels))
+    return out
+
+
+def missing_labels(intake: IntakeResult, lang: str) -> list[str]:
+    from .intake import ITEM_LABELS
+
+    labels: Mapping[Item, str] = ITEM_LABELS.get(lang, ITEM_LABELS["en"])
+    return [labels[item] for item in intake.missing]
+
+
+def now_is_aware(now: datetime) -> datetime:
+    if now.tzinfo is None:
+        raise ValueError("triage needs an aware 'now'")
+    return now
