@@ -58,16 +58,13 @@ def main() -> None:
     argv = ["--home", args.home, "--at", args.at, "sla", "check", "--format", "json"]
 
     def in_process():
-        from sccli.cli import main as sccli_main
-
         import contextlib
         import io
 
-        with contextlib.redirect_stdout(io.StringIO()):
-            try:
-                sccli_main(argv)
-            except SystemExit:
-                pass
+        from sccli.cli import main as sccli_main
+
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):
+            sccli_main(argv)
 
     def whole_process():
         subprocess.run([sys.executable, "-m", "sccli", *argv], stdout=subprocess.DEVNULL,

@@ -38,7 +38,9 @@ def _plain(value: Any) -> Any:
 
 
 def to_json(data: Any) -> str:
-    return json.dumps(_plain(data), ensure_ascii=False, indent=2)
+    """Indented on a terminal; compact (and much faster for big listings) in pipes."""
+    indent = 2 if sys.stdout.isatty() else None
+    return json.dumps(_plain(data), ensure_ascii=False, indent=indent)
 
 
 def _cell(value: Any) -> str:

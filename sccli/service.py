@@ -244,17 +244,12 @@ def open_statuses() -> list[str]:
 
 
 def clocks_of_open_tickets(app: App, client: str | None = None, policy=None):
-    """[(ticket, events, readings)] for every open ticket, read in two queries."""
+    """{ticket id: (events, readings)} for every open ticket, read in one query."""
     from .domain.clocks import read_clocks
 
-    statuses = open_statuses()
     if client:
         client = require_client(app, client).key
-    tickets = app.store.tickets(client=client, statuses=statuses)
-    events = app.store.events_by_ticket(statuses)
+    events = app.store.events_by_ticket(open_statuses(), client)
     calendar, now = app.sla.calendar, app.now
     policy = policy or app.sla.policy
-    return [
-        (t, events.get(t.id, []), read_clocks(events.get(t.id, []), calendar, policy, now))
-        for t in tickets
-    ]
+    return {tid: (evs, read_clocks(evs, calendar, policy, now)) for tid, evs in events.items()}

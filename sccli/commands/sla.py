@@ -16,7 +16,7 @@ from ..domain.clocks import (
     feedback_deadline,
     reaction_deadline,
 )
-from ..domain.model import Priority
+from ..domain.model import Priority, client_of
 from ..domain.report import FAIL_ON, TicketFacts, duration_text, month_report, urgency_key
 from ..errors import SLA_BREACH, UsageError
 from ..render import FORMATS, Column, emit, paint, to_json
@@ -35,11 +35,11 @@ STATE_COLORS = {"breached": "red", "client-overdue": "magenta", "warning": "yell
                 "estimate-overdue": "yellow", "expired": "cyan"}
 
 
-def reading_row(ticket, state: lifecycle.TicketState, r: ClockReading, tz) -> dict:
+def reading_row(ticket_id: str, priority: Priority | None, r: ClockReading, tz) -> dict:
     return {
-        "ticket": ticket.id,
-        "client": ticket.client,
-        "priority": state.priority.value if state.priority else None,
+        "ticket": ticket_id,
+        "client": client_of(ticket_id),
+        "priority": priority.value if priority else None,
         "clock": r.clock if not r.sequence else f"{r.clock} #{r.sequence}",
         "state": r.state.value,
         "start": r.start.astimezone(tz),
@@ -52,13 +52,12 @@ def reading_row(ticket, state: lifecycle.TicketState, r: ClockReading, tz) -> di
 
 
 def _open_rows(app, client: str | None, policy=None) -> list[dict]:
-    rows = []
-    for ticket, events, readings in service.clocks_of_open_tickets(app, client, policy):
-        state = lifecycle.fold(events)
-        for r in sorted((r for r in readings if r.is_open), key=urgency_key):
-            rows.append((urgency_key(r), reading_row(ticket, state, r, app.tz)))
-    rows.sort(key=lambda pair: pair[0])
-    return [row for _, row in rows]
+    running = []
+    for tid, (events, readings) in service.clocks_of_open_tickets(app, client, policy).items():
+        priority = lifecycle.current_priority(events)
+        running.extend((urgency_key(r), tid, priority, r) for r in readings if r.is_open)
+    running.sort(key=lambda item: item[0])
+    return [reading_row(tid, priority, r, app.tz) for _, tid, priority, r in running]
 
 
 @click.group("sla")

@@ -203,7 +203,8 @@ def read_clocks(
     now = calendar.localize(now)
     if not events:
         return []
-    if any(b.seq < a.seq for a, b in zip(events, events[1:], strict=False)):
+    if events[-1].seq != len(events) or events[0].seq != 1:
+        # The store numbers events 1..n and returns them in order; anything else is sorted.
         events = sorted(events, key=lambda e: e.seq)
     ticket_id = events[0].ticket_id
     registered: datetime | None = None

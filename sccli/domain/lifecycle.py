@@ -153,3 +153,13 @@ def check_estimate(state: TicketState, reason: str | None) -> None:
             "extending the resolution estimate needs a reason (use --reason TEXT,"
             " e.g. 'new problems found')"
         )
+
+
+def current_priority(events: Iterable[Event]) -> Priority | None:
+    """The priority in force, without folding the whole history (hot path of SLA views)."""
+    priority = None
+    for event in events:
+        if event.kind is K.REGISTERED or event.kind is K.PRIORITY_CHANGED:
+            value = event.data.get("priority")
+            priority = Priority(value) if value else None
+    return priority

@@ -233,6 +233,11 @@ class Contact:
     notice: str | None = None
 
 
+def client_of(ticket_id: str) -> str:
+    """Ticket ids are CLIENT-N (the store numbers each client's tickets)."""
+    return ticket_id.rsplit("-", 1)[0]
+
+
 @dataclass(frozen=True)
 class Ticket:
     """The registration facts of a ticket; its state comes from its events."""

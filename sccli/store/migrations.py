@@ -69,7 +69,66 @@ def _v2_status_projection(store: Store) -> None:
         store.execute("UPDATE tickets SET status = ? WHERE id = ?", (status.value, ticket_id))
 
 
+# v3: sync state. Links to remote issues, intents written before each remote write (crash
+# safety), the comment origin map (no echo, no duplicate), per-tracker cursors, a journal,
+# and the conditional-request cache (ETags) kept between runs.
+V3_SYNC = [
+    """CREATE TABLE links (
+        ticket_id TEXT NOT NULL,
+        tracker TEXT NOT NULL,
+        remote_id TEXT NOT NULL,
+        url TEXT,
+        state TEXT NOT NULL,
+        remote_updated_at TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (ticket_id, tracker)
+    )""",
+    "CREATE UNIQUE INDEX links_remote ON links (tracker, remote_id)",
+    """CREATE TABLE sync_intents (
+        id {id},
+        ticket_id TEXT NOT NULL,
+        tracker TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        key TEXT NOT NULL,
+        state TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    )""",
+    "CREATE INDEX sync_intents_state ON sync_intents (tracker, state)",
+    """CREATE TABLE comment_map (
+        ticket_id TEXT NOT NULL,
+        tracker TEXT NOT NULL,
+        remote_comment_id TEXT NOT NULL,
+        event_seq INTEGER NOT NULL,
+        direction TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    )""",
+    "CREATE UNIQUE INDEX comment_map_remote ON comment_map (tracker, remote_comment_id)",
+    "CREATE UNIQUE INDEX comment_map_event ON comment_map (ticket_id, tracker, event_seq, direction)",
+    """CREATE TABLE cursors (
+        tracker TEXT PRIMARY KEY,
+        value TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    )""",
+    """CREATE TABLE journal (
+        id {id},
+        at TEXT NOT NULL,
+        tracker TEXT,
+        ticket_id TEXT,
+        action TEXT NOT NULL,
+        detail TEXT
+    )""",
+    "CREATE INDEX journal_ticket ON journal (ticket_id, at)",
+    """CREATE TABLE http_cache (
+        tracker TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (tracker, key)
+    )""",
+]
+
 Step = str | Callable[["Store"], None]
 
-MIGRATIONS: list[list[Step]] = [V1, [_v2_status_projection]]
+MIGRATIONS: list[list[Step]] = [V1, [_v2_status_projection], V3_SYNC]
 LATEST = len(MIGRATIONS)

@@ -65,6 +65,12 @@ class PostgresStore(Store):
     def query(self, sql, params=()):
         return self.conn.execute(self._sql(sql), tuple(params)).fetchall()
 
+    def tuples(self, sql, params=()):
+        from psycopg.rows import tuple_row
+
+        with self.conn.cursor(row_factory=tuple_row) as cur:
+            return cur.execute(self._sql(sql), tuple(params)).fetchall()
+
     def table_exists(self, name: str) -> bool:
         row = self.conn.execute("SELECT to_regclass(%s) AS t", (name,)).fetchone()
         return row["t"] is not None

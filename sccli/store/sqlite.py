@@ -65,6 +65,11 @@ class SQLiteStore(Store):
     def query(self, sql, params=()):
         return self.conn.execute(sql, params).fetchall()
 
+    def tuples(self, sql, params=()):
+        cursor = self.conn.cursor()
+        cursor.row_factory = None
+        return cursor.execute(sql, params).fetchall()
+
     def table_exists(self, name: str) -> bool:
         row = self.conn.execute(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
