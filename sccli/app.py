@@ -88,6 +88,13 @@ class App:
     def instant(self, text: str, what: str) -> datetime:
         return parse_instant(text, self.tz, what)
 
+    @cached_property
+    def vault(self):
+        """Where secrets found in tickets go (OS keyring, or an encrypted workspace file)."""
+        from .secrets import TicketVault
+
+        return TicketVault(self.home)
+
     # -- store -----------------------------------------------------------------------
     @property
     def store(self) -> Store:

@@ -18,7 +18,15 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "client": ("sccli.commands.clients", "client", "Add and list clients."),
     "contact": ("sccli.commands.clients", "contact", "Set and show a client's authorized contact."),
     "ticket": ("sccli.commands.tickets", "ticket", "Register tickets and move them through their lifecycle."),
+    "triage": ("sccli.commands.triage", "triage", "What every open ticket needs, most urgent first."),
+    "queue": ("sccli.commands.queue", "queue", "A client's queue (one request at a time); reorder by agreement."),
+    "billing": ("sccli.commands.billing", "billing", "The month's billable work."),
+    "demo": ("sccli.commands.demo", "demo", "Build a demo workspace and show triage and SLA status."),
     "sla": ("sccli.commands.sla", "sla", "SLA clocks: deadline, status, check (CI), explain, calendar, report."),
+    "sync": ("sccli.commands.sync", "sync", "Sync tickets with vendor and partner trackers (cron-safe)."),
+    "escalate": ("sccli.commands.sync", "escalate", "Escalate one ticket now to the party that owns it."),
+    "links": ("sccli.commands.sync", "links", "Show a ticket's remote issues and their state."),
+    "tracker": ("sccli.commands.trackers", "tracker", "List trackers, check connectivity and credentials."),
 }
 
 

@@ -118,12 +118,20 @@ class TicketVault:
     """Where secret values found in tickets go, keyed by their ``[secret:T/N]`` reference.
 
     ``SCCLI_VAULT=file`` forces the encrypted file, ``SCCLI_VAULT=keyring`` requires the OS
-    keyring; unset (or ``auto``) uses the keyring when one is usable.
+    keyring; unset (or ``auto``) keeps using a workspace's existing vault file, else uses the
+    keyring when one is usable. ``mode`` overrides the environment (the demo keeps its
+    fictional secrets out of the user's real keyring).
     """
 
-    def __init__(self, workspace: Path, warn: Callable[[str], None] = _stderr) -> None:
+    def __init__(
+        self,
+        workspace: Path,
+        warn: Callable[[str], None] = _stderr,
+        mode: str | None = None,
+    ) -> None:
         self.workspace = Path(workspace)
         self._warn = warn
+        self._mode = mode
         self._kind: str | None = None
         self._keyring: Any = None
         self._fernet: Any = None
@@ -143,9 +151,11 @@ class TicketVault:
     def _choose(self) -> None:
         if self._kind is not None:
             return
-        mode = os.environ.get("SCCLI_VAULT", "auto").strip().lower() or "auto"
+        mode = self._mode or os.environ.get("SCCLI_VAULT", "auto").strip().lower() or "auto"
         if mode not in ("auto", "file", "keyring"):
             raise SecretError(f"SCCLI_VAULT={mode!r} is not valid; use 'file', 'keyring' or 'auto'")
+        if mode == "auto" and self.path.exists():
+            mode = "file"
         if mode != "file":
             backend = _usable_keyring()
             if backend is not None:

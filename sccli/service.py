@@ -144,6 +144,48 @@ def require_ticket(app: App, ticket_id: str) -> Ticket:
     return ticket
 
 
+# ------------------------------------------------------------------ secrets
+
+
+def _last_secret_index(ticket_id: str, texts: list[str]) -> int:
+    from .domain.redaction import REF_RE
+
+    prefix = f"[secret:{ticket_id}/"
+    found = [int(ref[len(prefix):-1]) for t in texts for ref in REF_RE.findall(t)
+             if ref.startswith(prefix)]
+    return max(found, default=0)
+
+
+def move_secrets(app: App, ticket_id: str, texts: list[str], known: list[str]) -> tuple[list[str], int]:
+    """Replace pasted credentials by ``[secret:ID/N]`` and keep their values in the vault.
+
+    ``known`` are the ticket's texts already stored (so numbering continues). Vault writes
+    happen before the caller's transaction commits: a failure stores nothing in clear.
+    """
+    from .domain.redaction import redact
+    from .secrets import SecretError
+
+    index = _last_secret_index(ticket_id, known + texts) + 1
+    out, moved = [], 0
+    for text in texts:
+        clean, found = redact(text, ticket_id, index)
+        for ref, value in found:
+            try:
+                app.vault.put(ref, value)
+            except SecretError as exc:
+                raise UsageError(f"cannot keep a secret from {ticket_id} safely: {exc}") from None
+        index += len(found)
+        moved += len(found)
+        out.append(clean)
+    return out, moved
+
+
+def _stored_texts(ticket: Ticket, events) -> list[str]:
+    texts = [ticket.title, ticket.body]
+    texts.extend(str(e.data.get("message", "")) for e in events)
+    return texts
+
+
 def add_ticket(
     app: App,
     client_key: str,
@@ -170,7 +212,8 @@ def add_ticket(
     )
     with app.store.transaction() as store:
         ticket_id = store.next_ticket_id(client.key)
-        ticket = Ticket(**{**ticket.__dict__, "id": ticket_id})
+        (title_clean, body_clean), secrets = move_secrets(app, ticket_id, [ticket.title, ticket.body], [])
+        ticket = Ticket(**{**ticket.__dict__, "id": ticket_id, "title": title_clean, "body": body_clean})
         first = Event(
             ticket_id,
             1,
@@ -182,6 +225,7 @@ def add_ticket(
                 "channel": ticket.channel.value,
                 "on_behalf": on_behalf,
                 "reporter": ticket.reporter,
+                "secrets": secrets,
             },
         )
         store.add_ticket(ticket, first, lifecycle.fold([first]).status.value)
@@ -202,6 +246,11 @@ def record(
     with app.store.transaction() as store:
         events = store.events(ticket.id)
         state = lifecycle.fold(events)
+        if isinstance(data.get("message"), str) and data["message"]:
+            (message,), moved = move_secrets(
+                app, ticket.id, [data["message"]], _stored_texts(ticket, events)
+            )
+            data = {**data, "message": message, **({"secrets": moved} if moved else {})}
         if events and when < events[-1].at:
             raise UsageError(
                 f"{when.isoformat()} is before the ticket's last event"

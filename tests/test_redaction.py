@@ -14,6 +14,11 @@ JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_X
 
 # (ticket text, redacted text, secret values in reference order)
 POSITIVES = [
+    (  # a login that ends in "user," must not read as the pair label "user, password"
+        "Учетная запись: demo.user, пароль: Dem0-Passw0rd!",
+        "Учетная запись: demo.user, пароль: [secret:ACME-12/1]",
+        ["Dem0-Passw0rd!"],
+    ),
     (
         "логин: ivanov / пароль: Qwerty123!",
         "логин: ivanov / пароль: [secret:ACME-12/1]",

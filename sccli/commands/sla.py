@@ -19,6 +19,7 @@ from ..domain.clocks import (
 from ..domain.model import Priority, client_of
 from ..domain.report import FAIL_ON, TicketFacts, duration_text, month_report, urgency_key
 from ..errors import SLA_BREACH, UsageError
+from ..i18n import tr
 from ..render import FORMATS, Column, emit, paint, to_json
 from . import app_of, format_option
 
@@ -35,7 +36,9 @@ STATE_COLORS = {"breached": "red", "client-overdue": "magenta", "warning": "yell
                 "estimate-overdue": "yellow", "expired": "cyan"}
 
 
-def reading_row(ticket_id: str, priority: Priority | None, r: ClockReading, tz) -> dict:
+def reading_row(
+    ticket_id: str, priority: Priority | None, r: ClockReading, tz, lang: str = "en"
+) -> dict:
     return {
         "ticket": ticket_id,
         "client": client_of(ticket_id),
@@ -45,19 +48,20 @@ def reading_row(ticket_id: str, priority: Priority | None, r: ClockReading, tz) 
         "start": r.start.astimezone(tz),
         "deadline": r.deadline.astimezone(tz) if r.deadline else None,
         "remaining_seconds": r.remaining_seconds,
-        "remaining_text": duration_text(r.remaining_seconds),
+        "remaining_text": duration_text(r.remaining_seconds, lang),
         "client_delay_seconds": r.client_delay_seconds,
         "rule": r.rule,
     }
 
 
 def _open_rows(app, client: str | None, policy=None) -> list[dict]:
+    """Every running clock of every open ticket, most urgent first."""
     running = []
     for tid, (events, readings) in service.clocks_of_open_tickets(app, client, policy).items():
         priority = lifecycle.current_priority(events)
         running.extend((urgency_key(r), tid, priority, r) for r in readings if r.is_open)
     running.sort(key=lambda item: item[0])
-    return [reading_row(tid, priority, r, app.tz) for _, tid, priority, r in running]
+    return [reading_row(tid, priority, r, app.tz, app.lang) for _, tid, priority, r in running]
 
 
 @click.group("sla")
@@ -123,7 +127,11 @@ def status(ctx, client_key, fmt) -> None:
     rows = _open_rows(app, client_key)
     if fmt == "table":
         for row in rows:
-            row["state"] = paint(row["state"], STATE_COLORS.get(row["state"]))
+            state = row["state"]
+            row["state"] = paint(tr(state, app.lang), STATE_COLORS.get(state))
+            row["priority"] = tr(row["priority"], app.lang)
+            clock, _, number = row["clock"].partition(" ")
+            row["clock"] = f"{tr(clock, app.lang)} {number}".strip()
     emit(rows, STATUS_COLUMNS, fmt, app.lang, empty="no running clocks")
 
 

@@ -197,7 +197,6 @@ def _transition_command(name: str, kind: EventKind, help_text: str):
 
 
 _transition_command("respond", EventKind.RESPONDED, "Record the executor's response (stops the reaction clock).")
-_transition_command("ask", EventKind.ASKED, "Ask the client a clarifying question (starts the 2-business-day clock).")
 _transition_command("answer", EventKind.ANSWERED, "Record the client's answer to a question.")
 _transition_command("resolve", EventKind.RESOLVED, "Set the ticket to resolved (starts the 7-day acceptance).")
 _transition_command("accept", EventKind.ACCEPTED, "Record the client's acceptance (closes the ticket).")
@@ -276,3 +275,44 @@ def ticket_note(ctx, ticket_id, message, public):
         raise UsageError("the message (-m) is empty")
     event, _ = service.record(app, ticket_id, EventKind.NOTE, {"message": text, "public": public})
     click.echo(f"{event.ticket_id}: note #{event.seq}{' (public)' if public else ''}")
+
+
+@ticket.command("ask")
+@click.argument("ticket_id", metavar="ID")
+@click.option("-m", "--message", metavar="TEXT", help="The question.")
+@click.option("--missing", is_flag=True,
+              help="Ask for exactly what the request lacks (contract: account, address, steps…),"
+              " in the ticket's language.")
+@click.pass_context
+def ticket_ask(ctx, ticket_id, message, missing):
+    """Ask the client a clarifying question (starts the 2-business-day clock)."""
+    from .. import desk
+
+    app = app_of(ctx)
+    if missing == bool(message):
+        raise UsageError("give -m TEXT or --missing (one of them)")
+    if missing:
+        text, _ = desk.ask_missing(app, ticket_id)
+        click.echo(text)
+        return
+    state = service.transition(app, ticket_id, EventKind.ASKED, message)
+    click.echo(f"{ticket_id.upper()}: {state.status.value}")
+
+
+@ticket.command("secret")
+@click.argument("ticket_id", metavar="ID")
+@format_option
+@click.pass_context
+def ticket_secret(ctx, ticket_id, fmt):
+    """Show the credentials sccli moved out of a ticket (for the engineer who needs them)."""
+    from ..domain.redaction import REF_RE
+
+    app = app_of(ctx)
+    found = service.require_ticket(app, ticket_id)
+    texts = service._stored_texts(found, app.store.events(found.id))
+    refs = list(dict.fromkeys(ref for t in texts for ref in REF_RE.findall(t)))
+    rows = [{"reference": ref, "value": app.vault.get(ref)} for ref in refs]
+    click.echo(f"{found.id}: secrets are shown on request only; never paste them into other"
+               f" trackers ({app.vault.backend})", err=True)
+    emit(rows, [Column("reference", "reference", "ссылка"), Column("value", "value", "значение")],
+         fmt, app.lang, empty=f"{found.id}: no secrets")

@@ -171,7 +171,9 @@ _PASSWORD_STRONG = re.compile(
 _PASSWORD_WEAK = re.compile(
     r"(?i)(?<![\w-])(?P<kw>парол[ьяеюи]\w*|password|passwd|pwd)(?:\s+(?:is|будет|такой))?\s+"
 )
-_PAIR_BEFORE = re.compile(r"(?i)(?:логин|login|user(?:name)?|пользователь)\s*(?:/|и|and|,)\s*$")
+_PAIR_BEFORE = re.compile(
+    r"(?i)(?<![\w.@-])(?:логин|login|user(?:name)?|пользователь)\s*(?:/|и|and|,)\s*$"
+)
 _LOGIN_CONTEXT = re.compile(
     r"(?i)(?:логин|login|user(?:name)?|пользовател\w*|уч[её]тк\w*|уч[её]тн\w*\s+запис\w*|"
     r"account|аккаунт\w*)"

@@ -25,14 +25,18 @@ def urgency_key(reading: ClockReading) -> tuple:
             reading.remaining_seconds, reading.ticket_id)
 
 
-def duration_text(seconds: int) -> str:
+_UNITS = {"en": ("h", "min", "s"), "ru": ("ч", "мин", "с")}
+
+
+def duration_text(seconds: int, lang: str = "en") -> str:
     """Business time for people: '1 h 05 min', '-25 min' (overdue)."""
+    h_, m_, s_ = _UNITS.get(lang, _UNITS["en"])
     sign = "-" if seconds < 0 else ""
     minutes = abs(seconds) // 60
     h, m = divmod(minutes, 60)
     if h:
-        return f"{sign}{h} h {m:02d} min"
-    return f"{sign}{m} min" if minutes else f"{sign}{abs(seconds)} s"
+        return f"{sign}{h} {h_} {m:02d} {m_}"
+    return f"{sign}{m} {m_}" if minutes else f"{sign}{abs(seconds)} {s_}"
 
 
 @dataclass(frozen=True)

@@ -64,14 +64,20 @@ def route(
 ) -> Routing:
     """Decide owner, action and billing for a ticket from its recorded source.
 
-    A client system in the BPMSoft cloud whose source is not yet known is routed as the
-    contract says: the executor helps the client deal with the vendor.
+    Nothing is escalated before the source is found (finding it is the service itself).
+    For a system in the BPMSoft cloud the explanation points at the contract's rule, so
+    the engineer records ``--source bpmsoft-cloud`` when the cloud is the cause.
     """
     effective = source
-    if effective is None and hosting is Hosting.BPMSOFT_CLOUD:
-        effective = Source.BPMSOFT_CLOUD
     rule = table.get(effective.value) if effective else None
-    rule = rule or UNKNOWN
+    if rule is None:
+        rule = UNKNOWN
+        if effective is None and hosting is Hosting.BPMSOFT_CLOUD:
+            rule = RouteRule(
+                UNKNOWN.owner, UNKNOWN.action, UNKNOWN.billing,
+                UNKNOWN.explain + "; the system is in the BPMSoft cloud: problems of the"
+                " platform or hosting go to the vendor (--source bpmsoft-cloud)",
+            )  # fmt: skip
     owner_party = party
     if owner_party is None and rule.owner == "vendor":
         owner_party = vendor_party

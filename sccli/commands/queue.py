@@ -1,0 +1,82 @@
+"""`sccli queue`: a client's requests, solved one after another."""
+
+from __future__ import annotations
+
+import click
+
+from .. import desk, service
+from ..i18n import tr
+from ..render import Column, emit
+from . import app_of, format_option
+
+COLUMNS = [
+    Column("position", "#", "№"),
+    Column("ticket", "ticket", "заявка"),
+    Column("state", "queue", "очередь"),
+    Column("priority", "priority", "приоритет"),
+    Column("registered_at", "registered", "зарегистрирована"),
+    Column("note", "note", "примечание"),
+]
+
+
+class _DefaultShow(click.Group):
+    """`sccli queue [CLIENT]` shows; `sccli queue move …` reorders."""
+
+    def parse_args(self, ctx, args):
+        if not args or (args[0] not in self.commands and args[0] not in ("-h", "--help")):
+            args = ["show", *args]
+        return super().parse_args(ctx, args)
+
+
+@click.group("queue", cls=_DefaultShow)
+def queue() -> None:
+    """Show a client's queue (`sccli queue [CLIENT]`) or reorder it by agreement."""
+
+
+@queue.command("show")
+@click.argument("client_key", metavar="[CLIENT]", required=False)
+@format_option
+@click.pass_context
+def show(ctx, client_key, fmt) -> None:
+    """Each client's unsolved tickets in the order they are analysed; only #1 is in work."""
+    app = app_of(ctx)
+    keys = [service.require_client(app, client_key).key] if client_key else [
+        c.key for c in app.store.clients()]
+    rows = []
+    for key in keys:
+        entries = desk.queue_of(app, key)
+        head = entries[0] if entries else None
+        for e in entries:
+            note = ""
+            if head and e.priority and e.priority.value == "critical" and e.position > 1 and (
+                    head.priority is None or head.priority.value != "critical"):
+                note = (f"critical behind {head.ticket_id}: propose a reorder to the client"
+                        if app.lang != "ru" else
+                        f"критичная за {head.ticket_id}: предложите клиенту изменить порядок")
+            rows.append({
+                "client": key,
+                "position": e.position,
+                "ticket": e.ticket_id,
+                "state": tr("in work" if e.in_work else "queued", app.lang),
+                "priority": tr(e.priority.value, app.lang) if e.priority else None,
+                "registered_at": e.registered_at.astimezone(app.tz),
+                "note": note,
+            })
+    emit(rows, COLUMNS if client_key else [Column("client", "client", "клиент"), *COLUMNS],
+         fmt, app.lang, empty="no tickets waiting")
+
+
+@queue.command("move")
+@click.argument("ticket_id", metavar="ID")
+@click.option("--first", is_flag=True, help="Put the ticket at the head of its client's queue.")
+@click.option("--before", metavar="OTHER", help="Put the ticket just before OTHER.")
+@click.option("--agreed-by", required=True, metavar="TEXT",
+              help="Who agreed on the client's side (the contract allows reorders by agreement).")
+@click.pass_context
+def move(ctx, ticket_id, first, before, agreed_by) -> None:
+    """Change the order by agreement between client and executor (recorded)."""
+    app = app_of(ctx)
+    if first == bool(before):
+        raise click.UsageError("give exactly one of --first or --before OTHER")
+    entries = desk.move_in_queue(app, ticket_id, before, agreed_by)
+    click.echo(" → ".join(e.ticket_id for e in entries))

@@ -1,0 +1,159 @@
+"""`sccli triage`: what every open ticket needs, most urgent first."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from .. import desk
+from ..domain.report import duration_text
+from ..domain.triage import TriageRow, missing_labels, proposals
+from ..errors import UsageError
+from ..i18n import tr
+from ..render import Column, emit, paint
+from . import app_of, format_option
+
+COLUMNS = [
+    Column("ticket", "ticket", "заявка"),
+    Column("client", "client", "клиент"),
+    Column("priority_text", "priority (suggested)", "приоритет (предложен)"),
+    Column("sla_text", "SLA", "SLA"),
+    Column("queue_text", "queue", "очередь"),
+    Column("missing_text", "missing", "не хватает"),
+    Column("routing_text", "owner / action / billing", "владелец / действие / оплата"),
+    Column("flags_text", "flags", "отметки"),
+]
+FLAG_COLORS = {"unauthorized": "red", "critical-behind-queue": "magenta", "secrets": "yellow"}
+STATE_COLORS = {"breached": "red", "warning": "yellow", "client-overdue": "magenta"}
+
+
+def row_data(row: TriageRow, lang: str, tz) -> dict:
+    """The stable JSON shape of one triage row (README: "triage --format json")."""
+    r = row.urgent or row.reaction
+    queue = row.queue
+    return {
+        "ticket": row.ticket.id,
+        "client": row.ticket.client,
+        "title": row.ticket.title,
+        "status": row.state.status.value,
+        "priority": row.priority.value if row.priority else None,
+        "suggested_priority": row.suggestion.priority.value if row.suggestion else None,
+        "suggestion_rule": row.suggestion.rule if row.suggestion else None,
+        "suggestion_explain": (
+            (row.suggestion.explain_ru if lang == "ru" else row.suggestion.explain)
+            if row.suggestion else None
+        ),
+        "clock": r.clock if r else None,
+        "sla_state": r.state.value if r else None,
+        "deadline": r.deadline.astimezone(tz) if r and r.deadline else None,
+        "remaining_seconds": r.remaining_seconds if r else None,
+        "queue_position": queue.position if queue else None,
+        "queue_state": ("in work" if queue.in_work else "queued") if queue else None,
+        "ahead_of_critical": row.ahead_of_critical,
+        "missing": [item.value for item in row.intake.missing],
+        "language": row.intake.language,
+        "authorized": row.authorized,
+        "authorized_contact": row.authorized_contact,
+        "reporter": row.ticket.reporter,
+        "source": row.routing.source.value if row.routing.source else None,
+        "owner": row.routing.owner,
+        "party": row.routing.party,
+        "action": row.routing.action,
+        "billing": row.routing.billing,
+        "billable_extras": list(row.routing.extras),
+        "secrets": row.secrets,
+        "flags": list(row.flags),
+        "proposals": [{"kind": p.kind, "detail": p.detail} for p in proposals(row)],
+    }
+
+
+def _texts(data: dict, row: TriageRow, lang: str, color: bool) -> dict:
+    prio = tr(data["priority"], lang) or "—"
+    if data["suggested_priority"] and data["suggested_priority"] != data["priority"]:
+        prio += f" → {tr(data['suggested_priority'], lang)}?"
+    state = data["sla_state"]
+    sla = "—"
+    if state:
+        label = tr(state, lang)
+        if data["clock"] != "reaction":
+            label = f"{tr(data['clock'], lang)}: {label}"
+        sla = label
+        if state not in ("met", "met-late"):
+            sla = f"{label} {duration_text(data['remaining_seconds'], lang)}"
+        if color:
+            sla = paint(sla, STATE_COLORS.get(state))
+    queue = "—"
+    if data["queue_position"]:
+        queue = f"{data['queue_position']} {tr(data['queue_state'], lang)}"
+    billing = tr(data["billing"], lang)
+    if data["billable_extras"]:
+        billing = f"{billing} + {tr('billable', lang)}"
+    owner = tr(data["owner"], lang)
+    if data["party"] and data["party"] not in (data["owner"], "executor"):
+        owner = f"{owner} ({data['party']})"
+    flags = [tr(f, lang) for f in data["flags"]]
+    if color:
+        flags = [paint(label, FLAG_COLORS.get(f)) for label, f in zip(flags, data["flags"], strict=True)]
+    return {
+        **data,
+        "priority_text": prio,
+        "sla_text": sla,
+        "queue_text": queue,
+        "missing_text": ", ".join(missing_labels(row.intake, lang)),
+        "routing_text": f"{owner} / {tr(data['action'], lang)} / {billing}",
+        "flags_text": ", ".join(flags),
+    }
+
+
+@click.command("triage")
+@click.option("--client", "client_key", metavar="KEY", help="Only this client's tickets.")
+@format_option
+@click.option("--apply", "apply_", is_flag=True,
+              help="Record every unambiguous suggestion (priority where none is set, questions"
+              " for missing items, moving pasted passwords to the vault).")
+@click.option("--interactive", is_flag=True, help="Walk through the suggestions and confirm each.")
+@click.option("--lang", type=click.Choice(["en", "ru"]), help="Language (overrides the global --lang).")
+@click.pass_context
+def triage(ctx, client_key, fmt, apply_, interactive, lang) -> None:
+    """One row per open ticket, most urgent first: SLA, queue, intake, routing, flags.
+
+    \b
+    Example:
+      sccli triage --lang ru
+      sccli triage --format json | jq '.[] | select(.flags | index("unauthorized"))'
+    """
+    app = app_of(ctx)
+    lang = lang or app.lang
+    if apply_ and interactive:
+        raise UsageError("choose --apply or --interactive, not both")
+    if interactive and not sys.stdin.isatty():
+        raise UsageError("--interactive needs a terminal; use --apply for unattended runs")
+    rows = desk.triage(app, client_key)
+    if apply_ or interactive:
+        done = []
+        for row in rows:
+            if interactive and not _confirm(row, lang):
+                continue
+            done.extend(desk.apply_row(app, row))
+        for line in done or ["nothing to apply" if lang != "ru" else "применять нечего"]:
+            click.echo(line)
+        rows = desk.triage(app, client_key)
+        if fmt == "table":
+            click.echo("")
+    color = fmt == "table"
+    data = [_texts(row_data(row, lang, app.tz), row, lang, color) for row in rows]
+    if fmt != "table":
+        data = [{k: v for k, v in d.items() if not k.endswith("_text")} for d in data]
+    emit(data, COLUMNS, fmt, lang,
+         empty="no open tickets" if lang != "ru" else "открытых заявок нет")
+
+
+def _confirm(row: TriageRow, lang: str) -> bool:
+    items = proposals(row)
+    if not items and not row.secrets:
+        return False
+    click.echo(f"{row.ticket.id} — {row.ticket.title}")
+    for p in items:
+        click.echo(f"  {p.kind}: {p.detail}")
+    return click.confirm("apply?" if lang != "ru" else "применить?", default=True)

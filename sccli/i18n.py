@@ -1,0 +1,67 @@
+"""Russian labels for the values sccli prints (English is the value itself)."""
+
+from __future__ import annotations
+
+RU: dict[str, str] = {
+    # statuses
+    "new": "новая",
+    "in-progress": "в работе",
+    "awaiting-client": "ждём клиента",
+    "resolved": "решена",
+    "reopened": "переоткрыта",
+    "closed": "закрыта",
+    "rejected": "отклонена",
+    # priorities
+    "critical": "критичный",
+    "high": "высокий",
+    "medium": "средний",
+    "low": "низкий",
+    # clock states
+    "running": "идёт",
+    "warning": "предупреждение",
+    "breached": "просрочено",
+    "met": "в срок",
+    "met-late": "с опозданием",
+    "client-overdue": "клиент просрочил",
+    "answered": "ответ получен",
+    "expired": "срок приёмки истёк",
+    "accepted": "принято",
+    "on-track": "в пределах оценки",
+    "estimate-overdue": "оценка превышена",
+    "stopped": "остановлен",
+    # clocks
+    "reaction": "реакция",
+    "feedback": "ответ клиента",
+    "acceptance": "приёмка",
+    "resolution": "решение",
+    # flags
+    "unauthorized": "не авторизованное лицо",
+    "secrets": "пароли скрыты",
+    "critical-behind-queue": "критичная в очереди",
+    "priority-mismatch": "приоритет не совпадает",
+    # owners, actions, billing
+    "executor": "исполнитель",
+    "vendor": "вендор",
+    "partner": "партнёр",
+    "client": "клиент",
+    "responsible-party": "ответственные лица",
+    "fix": "исправить",
+    "change": "доработать",
+    "escalate": "эскалировать",
+    "consult-or-fix": "консультация или доработка",
+    "consult": "консультация",
+    "investigate": "найти источник",
+    "included": "включено",
+    "billable": "платно",
+    "billable-if-fixed": "платно при доработке",
+    # queue
+    "in work": "в работе",
+    "queued": "в очереди",
+}
+
+
+def tr(value: str | None, lang: str) -> str | None:
+    """Translate a value sccli produced; unknown values pass through unchanged."""
+    if value is None or lang != "ru":
+        return value
+    return RU.get(value, value)
