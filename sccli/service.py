@@ -293,7 +293,7 @@ def open_statuses() -> list[str]:
 
 
 def clocks_of_open_tickets(app: App, client: str | None = None, policy=None):
-    """{ticket id: (events, readings)} for every open ticket, read in one query."""
+    """{ticket id: (events, running clocks)} for every open ticket, read in one query."""
     from .domain.clocks import read_clocks
 
     if client:
@@ -301,4 +301,7 @@ def clocks_of_open_tickets(app: App, client: str | None = None, policy=None):
     events = app.store.events_by_ticket(open_statuses(), client)
     calendar, now = app.sla.calendar, app.now
     policy = policy or app.sla.policy
-    return {tid: (evs, read_clocks(evs, calendar, policy, now)) for tid, evs in events.items()}
+    return {
+        tid: (evs, read_clocks(evs, calendar, policy, now, running_only=True))
+        for tid, evs in events.items()
+    }

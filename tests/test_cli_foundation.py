@@ -8,6 +8,7 @@ import sys
 
 import pytest
 
+from sccli.store.migrations import LATEST
 from tests.conftest import Cli
 
 
@@ -22,7 +23,7 @@ def test_init_creates_workspace_files_and_store(tmp_path):
     cli = Cli(tmp_path / "new")
     result = cli.ok("init")
     assert (tmp_path / "new" / "sccli.yaml").exists() and (tmp_path / "new" / "sla.yaml").exists()
-    assert "schema v2" in result.stdout
+    assert f"schema v{LATEST}" in result.stdout
     again = cli.ok("init")
     assert "nothing (files exist; --force)" in again.stdout
 

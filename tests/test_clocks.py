@@ -433,3 +433,18 @@ def test_readings_are_values():
         r.state = S.MET  # type: ignore[misc]
     assert r == reaction(history(reg(mon(10))), mon(10, 10))
     assert timedelta(seconds=r.remaining_seconds) == r.deadline - mon(10, 10)
+
+
+def test_running_only_keeps_exactly_the_running_clocks():
+    ev = history(
+        reg(msk(2026, 11, 20, 17, 10), "high"),
+        (K.ASKED, mon(9)),
+        (K.ANSWERED, mon(11, day=1)),
+        (K.ASKED, mon(12, day=1)),
+        est(mon(11, 30, day=1), mon(17, day=3)),
+    )
+    now = mon(12, day=4)
+    every = read_clocks(ev, CAL, POLICY, now)
+    running = read_clocks(ev, CAL, POLICY, now, running_only=True)
+    assert running == [r for r in every if r.is_open]
+    assert [r.clock for r in running] == ["feedback", "resolution"]

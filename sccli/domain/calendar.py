@@ -408,5 +408,6 @@ class BusinessCalendar:
 
     def localize(self, at: datetime) -> datetime:
         """``at`` in the calendar's zone; a naive value is refused (ValueError)."""
-        self._us(at)
-        return at.astimezone(self.tz)
+        if at.tzinfo is None:
+            raise ValueError(f"naive datetime {at!r}: give a timezone-aware datetime")
+        return at if at.tzinfo is self.tz else at.astimezone(self.tz)

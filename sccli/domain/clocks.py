@@ -33,7 +33,7 @@ _SECOND = timedelta(seconds=1)
 
 def _u(at: datetime) -> datetime:
     """UTC view: Python compares and subtracts same-zone datetimes on the wall clock."""
-    return at.astimezone(UTC)
+    return at if at.tzinfo is UTC else at.astimezone(UTC)
 
 
 def _seconds(a: datetime, b: datetime) -> int:
@@ -194,11 +194,17 @@ def _estimate(value: object, calendar: BusinessCalendar) -> datetime:
 
 
 def read_clocks(
-    events: Sequence[Event], calendar: BusinessCalendar, policy: SlaPolicy, now: datetime
+    events: Sequence[Event],
+    calendar: BusinessCalendar,
+    policy: SlaPolicy,
+    now: datetime,
+    running_only: bool = False,
 ) -> list[ClockReading]:
     """Every clock of one ticket at ``now``, from its events (one pass, no folding).
 
     Order: reaction, feedback #1…n, acceptance, resolution (those that exist).
+    ``running_only`` skips clocks already stopped (what `sla check` and `sla status`
+    need; it saves the calendar arithmetic of every met reaction).
     """
     now = calendar.localize(now)
     if not events:
@@ -255,12 +261,14 @@ def read_clocks(
     hours = calendar.describe()
     if registered is not None:
         stop = reaction_stop or rejected
-        out.append(_reaction(ticket_id, registered, priority, stop, calendar, policy, now, hours))
+        if not (running_only and stop):
+            out.append(_reaction(ticket_id, registered, priority, stop, calendar, policy, now, hours))
     for n, (asked, stop, why) in enumerate(questions, 1):
-        out.append(_feedback(ticket_id, n, asked, stop, why, calendar, policy, now, hours))
-    if resolved is not None:
+        if not (running_only and stop):
+            out.append(_feedback(ticket_id, n, asked, stop, why, calendar, policy, now, hours))
+    if resolved is not None and not (running_only and acc_stop):
         out.append(_acceptance(ticket_id, resolved, acc_stop, calendar, policy, now))
-    if estimates:
+    if estimates and not (running_only and (res_stop or rejected)):
         begin = registered or events[0].at
         out.append(_resolution(ticket_id, begin, estimates, res_stop, rejected, calendar, now))
     return out
