@@ -16,6 +16,7 @@ from .domain.clocks import read_clocks
 from .domain.model import EventKind, Priority, Status, Ticket
 from .domain.queue import QueueEntry, QueueItem, check_move, client_queue, critical_behind
 from .domain.triage import TriageRow, proposals, triage_ticket, urgency
+from .errors import UsageError
 
 
 def queues(app: App, tickets: list[Ticket], events: dict) -> dict[str, list[QueueEntry]]:
@@ -81,7 +82,7 @@ def ask_missing(app: App, ticket_id: str) -> tuple[str, list[str]]:
     ticket = service.require_ticket(app, ticket_id)
     intake = check_intake(ticket.title, ticket.body)
     if not intake.missing:
-        raise service.UsageError(f"{ticket.id} has everything the contract asks for; nothing to ask")
+        raise UsageError(f"{ticket.id} has everything the contract asks for; nothing to ask")
     text = clarification_request(intake.missing, intake.language, ticket.id, ticket.title)
     missing = [item.value for item in intake.missing]
     service.record(app, ticket.id, EventKind.ASKED, {"message": text, "missing": missing})
@@ -97,7 +98,7 @@ def redact_stored(app: App, ticket: Ticket) -> int:
     with app.store.transaction() as store:
         events = store.events(ticket.id)
         (title, body), moved = service.move_secrets(
-            app, ticket.id, [ticket.title, ticket.body], service._stored_texts(ticket, events)
+            app, ticket.id, [ticket.title, ticket.body], service.stored_texts(ticket, events)
         )
         store.update_text(ticket.id, title, body)
         service.record(

@@ -180,7 +180,7 @@ def move_secrets(app: App, ticket_id: str, texts: list[str], known: list[str]) -
     return out, moved
 
 
-def _stored_texts(ticket: Ticket, events) -> list[str]:
+def stored_texts(ticket: Ticket, events) -> list[str]:
     texts = [ticket.title, ticket.body]
     texts.extend(str(e.data.get("message", "")) for e in events)
     return texts
@@ -248,7 +248,7 @@ def record(
         state = lifecycle.fold(events)
         if isinstance(data.get("message"), str) and data["message"]:
             (message,), moved = move_secrets(
-                app, ticket.id, [data["message"]], _stored_texts(ticket, events)
+                app, ticket.id, [data["message"]], stored_texts(ticket, events)
             )
             data = {**data, "message": message, **({"secrets": moved} if moved else {})}
         if events and when < events[-1].at:

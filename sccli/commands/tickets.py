@@ -309,7 +309,7 @@ def ticket_secret(ctx, ticket_id, fmt):
 
     app = app_of(ctx)
     found = service.require_ticket(app, ticket_id)
-    texts = service._stored_texts(found, app.store.events(found.id))
+    texts = service.stored_texts(found, app.store.events(found.id))
     refs = list(dict.fromkeys(ref for t in texts for ref in REF_RE.findall(t)))
     rows = [{"reference": ref, "value": app.vault.get(ref)} for ref in refs]
     click.echo(f"{found.id}: secrets are shown on request only; never paste them into other"

@@ -150,10 +150,15 @@ def triage(ctx, client_key, fmt, apply_, interactive, lang) -> None:
 
 
 def _confirm(row: TriageRow, lang: str) -> bool:
-    items = proposals(row)
-    if not items and not row.secrets:
+    from ..domain.redaction import find_secrets
+
+    items = [(p.kind, p.detail) for p in proposals(row)]
+    clear = len(find_secrets(row.ticket.title)) + len(find_secrets(row.ticket.body))
+    if clear:
+        items.insert(0, ("redact", f"{clear} secret(s) in clear text"))
+    if not items:
         return False
     click.echo(f"{row.ticket.id} — {row.ticket.title}")
-    for p in items:
-        click.echo(f"  {p.kind}: {p.detail}")
+    for kind, detail in items:
+        click.echo(f"  {kind}: {detail}")
     return click.confirm("apply?" if lang != "ru" else "применить?", default=True)
