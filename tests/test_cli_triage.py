@@ -91,6 +91,21 @@ def test_interactive_refuses_without_a_terminal(demo: Cli):
     assert result.exit_code == 2 and "needs a terminal" in result.stderr
 
 
+def test_interactive_asks_before_each_ticket(demo: Cli, monkeypatch):
+    import sccli.commands.triage as triage_cmd
+
+    monkeypatch.setattr(triage_cmd, "stdin_is_terminal", lambda: True)
+    result = demo("triage", "--interactive", input="n\n" * 3 + "y\n" + "n\n" * 30, at=DEMO_NOW)
+    assert result.exit_code == 0, result.stderr
+    prompts = [line for line in result.stdout.splitlines() if " — " in line]
+    assert len(prompts) >= 4 and result.stdout.count("apply?") >= 4
+    fourth = prompts[3].split(" — ")[0]
+    import re
+
+    done = {m.group(1) for m in re.finditer(r"(?m)^([A-Z]+-\d+): ", result.stdout)}
+    assert done == {fourth}  # only the confirmed ticket was changed
+
+
 def test_queue_show_and_agreed_move(demo: Cli):
     rows = demo.ok("queue", "VEGA", "--format", "json", at=DEMO_NOW).json()
     assert [r["ticket"] for r in rows][0] == "VEGA-6"

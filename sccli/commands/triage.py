@@ -127,7 +127,7 @@ def triage(ctx, client_key, fmt, apply_, interactive, lang) -> None:
     lang = lang or app.lang
     if apply_ and interactive:
         raise UsageError("choose --apply or --interactive, not both")
-    if interactive and not sys.stdin.isatty():
+    if interactive and not stdin_is_terminal():
         raise UsageError("--interactive needs a terminal; use --apply for unattended runs")
     rows = desk.triage(app, client_key)
     if apply_ or interactive:
@@ -147,6 +147,10 @@ def triage(ctx, client_key, fmt, apply_, interactive, lang) -> None:
         data = [{k: v for k, v in d.items() if not k.endswith("_text")} for d in data]
     emit(data, COLUMNS, fmt, lang,
          empty="no open tickets" if lang != "ru" else "открытых заявок нет")
+
+
+def stdin_is_terminal() -> bool:
+    return sys.stdin.isatty()
 
 
 def _confirm(row: TriageRow, lang: str) -> bool:
