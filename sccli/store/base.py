@@ -17,6 +17,7 @@ from typing import Any
 from ..domain.model import Channel, Client, Contact, Event, EventKind, Hosting, Ticket
 from ..errors import UsageError
 from .migrations import LATEST, MIGRATIONS
+from .sync_store import SyncStoreMixin
 
 
 def to_db(value: datetime) -> str:
@@ -33,7 +34,7 @@ class StoreTooNew(UsageError):
     pass
 
 
-class Store:
+class Store(SyncStoreMixin):
     """Backend-neutral store; subclasses provide the connection and dialect."""
 
     dialect = "sqlite"

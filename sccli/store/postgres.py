@@ -76,4 +76,37 @@ class PostgresStore(Store):
         return row["t"] is not None
 
     def close(self) -> None:
-        self.conn.close()
+        self.conn.close()  # a session advisory lock ends with the session
+
+    # -- the sync run lock: a session-level advisory lock, per schema (one store) ----------
+    _LOCK_KEY = "hashtext('sccli-sync:' || current_schema())"
+
+    def try_sync_lock(self) -> bool:
+        if getattr(self, "_locked", False):
+            return True
+        row = self.conn.execute(f"SELECT pg_try_advisory_lock({self._LOCK_KEY}) AS ok").fetchone()
+        self._locked = bool(row["ok"])
+        return self._locked
+
+    def release_sync_lock(self) -> None:
+        if getattr(self, "_locked", False):
+            self._locked = False
+            import contextlib
+
+            with contextlib.suppress(self._psycopg.Error):  # the session may be gone already
+                self.conn.execute(f"SELECT pg_advisory_unlock({self._LOCK_KEY})")
+
+    def sync_lock_holder(self) -> str:
+        try:
+            row = self.conn.execute(
+                "SELECT a.pid, a.client_addr, a.backend_start FROM pg_locks l"
+                " JOIN pg_stat_activity a ON a.pid = l.pid"
+                f" WHERE l.locktype = 'advisory' AND l.objid = ({self._LOCK_KEY})::oid"
+                " AND l.granted LIMIT 1"
+            ).fetchone()
+        except self._psycopg.Error:  # pragma: no cover
+            row = None
+        if not row:
+            return "a PostgreSQL session holds the advisory lock"
+        where = row["client_addr"] or "local socket"
+        return f"PostgreSQL backend pid {row['pid']} from {where}"

@@ -77,4 +77,54 @@ class SQLiteStore(Store):
         return row is not None
 
     def close(self) -> None:
+        self.release_sync_lock()
         self.conn.close()
+
+    # -- the sync run lock: an flock on <db>.sync.lock, released by the kernel when the
+    # process ends (a killed sync never leaves a stale lock behind) -----------------------
+    def _lock_path(self) -> Path:
+        return Path(self.location + ".sync.lock")
+
+    def try_sync_lock(self) -> bool:
+        import fcntl
+        import os
+        import socket
+        from datetime import UTC, datetime
+
+        if getattr(self, "_lock_fd", None) is not None:
+            return True
+        try:
+            fd = os.open(self._lock_path(), os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise UsageError(f"cannot create the sync lock {self._lock_path()}: {exc.strerror}"
+                             ) from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+        os.ftruncate(fd, 0)
+        os.write(fd, f"pid {os.getpid()} on {socket.gethostname()} since {stamp}\n".encode())
+        self._lock_fd = fd
+        return True
+
+    def release_sync_lock(self) -> None:
+        import fcntl
+        import os
+
+        fd = getattr(self, "_lock_fd", None)
+        if fd is None:
+            return
+        self._lock_fd = None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
+
+    def sync_lock_holder(self) -> str:
+        try:
+            text = self._lock_path().read_text(encoding="utf-8").strip()
+        except OSError:
+            text = ""
+        return text or f"lock file {self._lock_path()}"

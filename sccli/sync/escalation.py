@@ -1,0 +1,137 @@
+"""The escalation text: what the owner party must know, in the party's language. Pure.
+
+Why a fixed shape: a vendor or partner engineer reads many of these; the same sections in
+the same order (client, system, ticket and priority, description, steps, environment,
+expected vs actual) let them start work without asking back. Sections are taken from the
+ticket's body where it has them and say "not provided" otherwise, so a gap is visible
+instead of silently missing. Every outgoing text passes ``outgoing()``: secrets are replaced
+by references once more, whatever the caller already did.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..domain.redaction import REF_RE, redact
+
+__all__ = ["EscalationText", "escalation_text", "outgoing", "sections"]
+
+LABELS = {
+    "en": {
+        "header": "Escalation from {executor} under the support contract",
+        "client": "Client", "system": "System", "ticket": "Ticket", "priority": "Priority",
+        "source": "Problem source", "description": "Description", "steps": "Steps to reproduce",
+        "environment": "Environment", "expected": "Expected result", "actual": "Actual result",
+        "missing": "not provided", "contact": "Contact",
+        "footer": "Please reply in this issue; replies reach the support engineer.",
+    },
+    "ru": {
+        "header": "Эскалация от {executor} в рамках договора на поддержку",
+        "client": "Клиент", "system": "Система", "ticket": "Обращение", "priority": "Приоритет",
+        "source": "Источник проблемы", "description": "Описание",
+        "steps": "Шаги воспроизведения", "environment": "Окружение",
+        "expected": "Ожидаемый результат", "actual": "Фактический результат",
+        "missing": "не указано", "contact": "Контакт",
+        "footer": "Пожалуйста, отвечайте в этой задаче: ответы получит инженер поддержки.",
+    },
+}
+PRIORITY_RU = {"critical": "Критичный", "high": "Высокий", "medium": "Средний", "low": "Низкий"}
+
+# A section heading on a line of its own, optionally followed by text on the same line.
+_HEADINGS = {
+    "steps": r"steps(?:\s+to\s+reproduce)?|reproduction(?:\s+steps)?|how\s+to\s+reproduce|"
+             r"шаги(?:\s+воспроизведения)?|порядок\s+воспроизведения|как\s+воспроизвести",
+    "environment": r"environment|окружение|среда",
+    "expected": r"expected(?:\s+(?:result|behaviou?r))?|ожидаем\w*(?:\s+результат)?|"
+                r"ожидалось",
+    "actual": r"actual(?:\s+(?:result|behaviou?r))?|фактическ\w*(?:\s+результат)?|"
+              r"на\s+самом\s+деле|получаем|что\s+происходит",
+}
+_HEADING_RE = re.compile(
+    r"(?im)^[ \t#*_]*(?P<name>" + "|".join(f"(?P<{k}>{v})" for k, v in _HEADINGS.items())
+    + r")[ \t*_]*[:：][ \t]*(?P<rest>.*)$"
+)
+_STEP_LINE = re.compile(r"(?m)^[ \t]*(?:\d{1,2}[.)]|(?:шаг|step)\s*\d{1,2}[.:)]?)[ \t]+\S.*$")
+
+
+@dataclass(frozen=True)
+class EscalationText:
+    title: str
+    body: str
+
+
+def outgoing(text: str, ticket_id: str) -> str:
+    """``text`` as it may leave sccli: any secret still in it replaced by a reference.
+
+    New references are numbered after the ones already present, so they never collide
+    with references made when the ticket was registered.
+    """
+    taken = [int(m.group(0).rsplit("/", 1)[1].rstrip("]")) for m in REF_RE.finditer(text)]
+    clean, _pairs = redact(text, ticket_id, first_index=max(taken, default=0) + 1)
+    return clean
+
+
+def sections(body: str) -> dict[str, str]:
+    """Steps, environment, expected and actual results found in ``body`` (may be empty)."""
+    found: dict[str, str] = {}
+    matches = list(_HEADING_RE.finditer(body))
+    for i, m in enumerate(matches):
+        key = next(k for k in _HEADINGS if m.group(k))
+        end = matches[i + 1].start() if i + 1 < len(matches) else len(body)
+        text = (m.group("rest") + "\n" + body[m.end():end]).strip()
+        if text and key not in found:
+            found[key] = text
+    if "steps" not in found:
+        steps = [line.strip() for line in _STEP_LINE.findall(body)]
+        if len(steps) >= 2:
+            found["steps"] = "\n".join(steps)
+    return found
+
+
+def _without_sections(body: str) -> str:
+    """The body up to its first recognised section heading (the free description)."""
+    m = _HEADING_RE.search(body)
+    return (body[: m.start()] if m else body).strip()
+
+
+def escalation_text(
+    *,
+    ticket_id: str,
+    title: str,
+    body: str,
+    client_name: str,
+    system_url: str | None,
+    priority: str | None,
+    source: str | None,
+    language: str,
+    executor: str,
+    contact: str | None = None,
+) -> EscalationText:
+    """Title and body of the remote issue for the owner party, redacted."""
+    lang = language if language in LABELS else "en"
+    t = LABELS[lang]
+    missing = t["missing"]
+    found = sections(body)
+    prio = priority or missing
+    if lang == "ru" and priority in PRIORITY_RU:
+        prio = PRIORITY_RU[priority]
+    description = _without_sections(body) or (body.strip() if not found else "") or missing
+    lines = [
+        t["header"].format(executor=executor),
+        "",
+        f"**{t['client']}:** {client_name}",
+        f"**{t['system']}:** {system_url or missing}",
+        f"**{t['ticket']}:** {ticket_id}",
+        f"**{t['priority']}:** {prio}",
+    ]
+    if source:
+        lines.append(f"**{t['source']}:** {source}")
+    if contact:
+        lines.append(f"**{t['contact']}:** {contact}")
+    lines += ["", f"### {t['description']}", "", f"**{title.strip()}**", "", description]
+    for key in ("steps", "environment", "expected", "actual"):
+        lines += ["", f"### {t[key]}", "", found.get(key) or missing]
+    lines += ["", "---", t["footer"]]
+    full_title = f"{ticket_id}: {' '.join(title.split())}"
+    return EscalationText(outgoing(full_title, ticket_id), outgoing("\n".join(lines), ticket_id))
