@@ -224,7 +224,8 @@ class Adapter(ABC):
     def changed_since(self, since: datetime | None) -> Iterator[RemoteIssue]:
         """Every issue (open and closed, marked or not) updated at/after ``since``.
 
-        Oldest first where the API allows; comments are not loaded (use ``get``).
+        Ordered by update time (either direction); comments are not loaded (use ``get``).
+        A newest-first adapter may stop after a first page that proves nothing changed.
         """
 
     @abstractmethod

@@ -79,12 +79,21 @@ class GitHubAdapter(Adapter):
         )
 
     # ------------------------------------------------------------------ plumbing
-    def _paged(self, path: str, params: Mapping[str, Any] | None) -> Iterator[dict[str, Any]]:
+    def _paged(
+        self, path: str, params: Mapping[str, Any] | None, newest_first: bool = False
+    ) -> Iterator[dict[str, Any]]:
+        """Follow Link headers. In a newest-first listing a first page answered 304 proves
+        nothing changed since it was read (any edit would put an issue on it): stop there,
+        so a sync with no changes costs one request, which costs no quota."""
         url: str | None = path
+        first = True
         while url:
             resp = self.http.get(url, params=params)
             data = resp.json()
             yield from data["items"] if isinstance(data, dict) else data
+            if first and newest_first and getattr(resp, "from_cache", False):
+                return
+            first = False
             url, params = next_link(resp.headers.get("Link")), None
 
     def _issue(self, raw: Mapping[str, Any], comments: Sequence[RemoteComment] = ()):
@@ -129,16 +138,17 @@ class GitHubAdapter(Adapter):
 
     def changed_since(self, since: datetime | None) -> Iterator[RemoteIssue]:
         params: dict[str, Any] = {
-            "state": "all", "sort": "updated", "direction": "asc", "per_page": self.page_size,
+            "state": "all", "sort": "updated", "direction": "desc", "per_page": self.page_size,
         }
         if since is not None:
             params["since"] = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         seen: set[str] = set()
-        for raw in self._paged(f"repos/{self.repo}/issues", params):
+        for raw in self._paged(f"repos/{self.repo}/issues", params, newest_first=True):
             if "pull_request" in raw:
                 continue
             issue = self._issue(raw)
-            # An issue edited while we page moves to a later page: report it once.
+            # An issue edited while we page moves to the first page; the next run's overlap
+            # picks it up (the cursor never passes what was not seen). Report each one once.
             if issue.id in seen or (since is not None and issue.updated_at < since):
                 continue
             seen.add(issue.id)

@@ -71,7 +71,8 @@ COMPLETE_RU = """Прошу помочь: {what}
 1. Войти под учетной записью demo.user
 2. {step}
 3. Нажать «Сохранить»
-Ожидаемый результат: запись сохраняется. Фактический результат: {actual}
+Ожидаемый результат: запись сохраняется.
+Фактический результат: {actual}
 Окружение: MS SQL 2019, 2 ноды, интеграция с 1С, доработки Partner X."""
 
 # (key, client, from, title, body, priority, channel, on_behalf, registered, actions)
@@ -198,6 +199,45 @@ def build(app: App) -> dict[str, str]:
     return ids
 
 
+PARTNER_REPLY = ("We reproduced it: the posting fails on documents with zero-quantity lines."
+                 " A fix ships in Warehouse 3.2.1 on Friday.")
+PUBLIC_NOTE = ("Client VEGA confirms the problem blocks daily receipts; please share a workaround"
+               " until 3.2.1. Test account on request: login wh.tester, password: Wh-Test#77")
+
+
+def round_trip(app: App, home: Path, ids: dict[str, str]) -> None:
+    """Escalate to the vendor and the partner, then a reply and a public note cross over."""
+    from ..adapters.http import HttpFactory
+    from ..adapters.local import LocalTracker
+    from ..sync.apply import exit_code, run_sync
+    from .sync import _render
+
+    names = list(app.settings.trackers)
+
+    def sync_once() -> None:
+        click.echo("$ sccli sync")
+        factory = HttpFactory()
+        outcomes = run_sync(app, names, factory)
+        _render(outcomes, "table", app.lang, False, exit_code(outcomes), factory)
+
+    sync_once()
+    partner_ticket = ids["vega-partner"]
+    link = app.store.links(ticket_id=partner_ticket, tracker="partner-x")[0]
+    LocalTracker(home / "trackers" / "partner-x").add_comment(
+        link.remote_id, PARTNER_REPLY, "dev@partner-x.example")
+    service.record(app, partner_ticket, EventKind.NOTE, {"message": PUBLIC_NOTE, "public": True},
+                   who="engineer")
+    click.echo("")
+    click.echo(f"# partner-x replies on its issue #{link.remote_id}; the engineer adds a public"
+               f" note to {partner_ticket} (its password is redacted before it leaves)")
+    sync_once()
+    click.echo("")
+    click.echo(f"$ sccli links {partner_ticket}")
+    from .sync import links
+
+    click.get_current_context().invoke(links, ticket_id=partner_ticket, fmt="table")
+
+
 @click.command("demo")
 @click.option("--force", is_flag=True, help="Reuse --home even if it is not empty.")
 @click.pass_context
@@ -223,16 +263,18 @@ def demo(ctx, force) -> None:
 
     app.__dict__["vault"] = TicketVault(home, mode="file")
     ctx.call_on_close(app.close)
-    build(app)
+    ids = build(app)
     from .sla import status
     from .triage import triage
 
     ru = app.lang == "ru"
     click.echo(("Демо-пространство: " if ru else "Demo workspace: ") + str(home))
     click.echo(("Время демо: " if ru else "Demo time: ") + DEMO_NOW)
+    ctx.find_root().obj = app
+    click.echo("")
+    round_trip(app, home, ids)
     click.echo("")
     click.echo("$ sccli triage")
-    ctx.find_root().obj = app
     ctx.invoke(triage, client_key=None, fmt="table", apply_=False, interactive=False, lang=app.lang)
     click.echo("")
     click.echo("$ sccli sla status")

@@ -513,9 +513,12 @@ def run_sync(app, names: list[str], factory, *, dry_run: bool = False, relink: b
         syncer = Syncer(app, adapters, dry_run=dry_run, overlap=overlap, progress=progress)
         outcomes = syncer.run([n for n in names if n in adapters], relink=relink) + failed
         if not dry_run:
+            # Only a tracker whose changes were all applied keeps its ETags: a 304 next
+            # time must mean "already applied", never "fetched but lost in a failure".
+            done = {o.name for o in outcomes if o.ok}
             with store.transaction():
                 for name, cache in caches.items():
-                    if cache.used:
+                    if cache.used and name in done:
                         store.save_http_cache(name, cache.kept(), app.now)
     finally:
         store.release_sync_lock()

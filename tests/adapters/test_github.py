@@ -314,6 +314,25 @@ def test_paging_follows_link_headers_to_repositories_urls(tracker):
     assert sum("/repositories/1/issues" in u for u in gets) == 2  # pages 2 and 3
 
 
+def test_unchanged_newest_first_listing_costs_one_request(tracker):
+    adapter, fake = tracker
+    adapter.page_size = 2
+    for n in range(5):
+        fake.add_issue(f"issue {n}")
+    since = datetime(2025, 1, 1, tzinfo=UTC)
+    assert len(list(adapter.changed_since(since))) == 5  # three pages
+    before = len(fake.log)
+    again = list(adapter.changed_since(since))
+    assert len(fake.log) - before == 1 and fake.log[-1][2] == 304  # page 1 unchanged: stop
+    assert len(again) == 2
+    fake.tick()
+    adapter.update(again[-1].id, title="edited")  # an edit lands on the newest-first page 1
+    before = len(fake.log)
+    changed = list(adapter.changed_since(since))
+    assert changed[0].title == "edited" and len(changed) == 5
+    assert all(status == 200 for _, _, status in fake.log[before:] if _ == "GET")
+
+
 def test_next_link_parsing():
     header = ('<https://api.github.com/repositories/1/issues?page=2>; rel="next", '
               '<https://api.github.com/repositories/1/issues?page=5>; rel="last"')
