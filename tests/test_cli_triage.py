@@ -147,3 +147,27 @@ def test_demo_refuses_a_non_empty_home(tmp_path):
     result = Cli(home)("demo")
     assert result.exit_code == 2 and "not empty" in result.stderr
     assert (home / "keep.txt").read_text() == "mine"
+
+
+def test_demo_escalates_and_round_trips_comments(demo: Cli):
+    import json
+
+    links = demo.ok("links", "VEGA-4", "--format", "json").json()
+    assert [(lk["tracker"], lk["state"]) for lk in links] == [("partner-x", "open")]
+    assert [lk["tracker"] for lk in demo.ok("links", "ACME-4", "--format", "json").json()] == [
+        "vendor"]
+    partner = json.loads((demo.home / "trackers" / "partner-x" / "1.json").read_text())
+    assert partner["ticket"] == "VEGA-4"
+    assert "Escalation from" in partner["body"]  # the partner's language is English
+    vendor = json.loads((demo.home / "trackers" / "vendor" / "1.json").read_text())
+    assert vendor["body"].startswith("Эскалация") and vendor["ticket"] == "ACME-4"
+    sent = [c for c in partner["comments"] if c["origin"]]
+    assert len(sent) == 1 and "Client VEGA confirms" in sent[0]["body"]
+    events = demo.ok("ticket", "show", "VEGA-4", "--format", "json").json()["events"]
+    pulled = [e for e in events if e["data"].get("origin", "").startswith("partner-x:")]
+    assert len(pulled) == 1 and "Warehouse 3.2.1" in pulled[0]["data"]["message"]
+    trackers = b"".join(p.read_bytes() for p in (demo.home / "trackers").rglob("*.json"))
+    for secret in (b"Wh-Test#77", b"Dem0-Passw0rd!", b"Sup3r#2026"):
+        assert secret not in trackers
+    again = demo.ok("sync", "--format", "json", at=DEMO_NOW).json()
+    assert again["actions"] == [] and again["exit_code"] == 0  # nothing echoed, nothing new
