@@ -93,7 +93,40 @@ class TrackedCache(dict):
         super().__setitem__(key, value)
 
     def kept(self) -> list[tuple[str, Any]]:
-        return [(k, self[k]) for k in sorted(self.used) if k in self]
+        """What the store keeps: the entries this run used, with credentials scrubbed.
+
+        A cached body is only replayed for a 304, i.e. for content already applied (and
+        redacted on its way into notes), so the stored copy needs no secret in clear.
+        """
+        return [(k, _scrubbed(self[k])) for k in sorted(self.used) if k in self]
+
+
+def _scrubbed(entry: Any) -> Any:
+    import json
+
+    from ..domain.redaction import find_secrets
+
+    def text(value: str) -> str:
+        for found in reversed(find_secrets(value)):
+            value = value[: found.start] + "[redacted]" + value[found.end :]
+        return value
+
+    def walk(value: Any) -> Any:
+        if isinstance(value, str):
+            return text(value)
+        if isinstance(value, list):
+            return [walk(v) for v in value]
+        if isinstance(value, dict):
+            return {k: walk(v) for k, v in value.items()}
+        return value
+
+    if not isinstance(entry, dict) or not isinstance(entry.get("body"), str):
+        return entry
+    try:
+        body = json.dumps(walk(json.loads(entry["body"])), ensure_ascii=False)
+    except ValueError:
+        body = text(entry["body"])
+    return {**entry, "body": body}
 
 
 def _secret(tracker: str) -> Callable[[str], str]:

@@ -309,3 +309,54 @@ def test_a_spent_request_budget_exits_75(ws_gh):
                                   ' rel="next"'})
         result = ws_gh("sync", "--tracker", "broken-gh", "--budget", "1")
     assert result.exit_code == 75 and "budget" in result.stderr
+
+
+GH_CONFIG = """\
+executor:
+  name: Programmnye Tekhnologii
+  email: crm.support@samarasoft.com
+parties:
+  partner-gh:
+    kind: partner
+    title: Partner on GitHub
+    language: en
+    tracker: gh
+trackers:
+  gh:
+    adapter: github
+    repo: acme/crm
+    token: env:GITHUB_TOKEN
+"""
+
+
+def test_a_partners_pasted_password_reaches_the_store_only_as_a_reference(cli):
+    """Pulled comments are redacted into the vault, and the ETag cache keeps no clear copy."""
+    from contract import FakeTime
+    from test_github import TOKEN, FakeGitHub
+
+    (Path(cli.home) / "sccli.yaml").write_text(GH_CONFIG, encoding="utf-8")
+    cli.env.update({"GITHUB_TOKEN": TOKEN, "SCCLI_VAULT": "file"})
+    cli.ok("client", "add", "ACME", "--name", "Acme Corp")
+    tid = add_ticket(cli, source="partner-product", party="partner-gh")
+    clock = FakeTime()
+    fake = FakeGitHub(clock)
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        fake.install(rsps)
+        cli.ok("sync")
+        clock.now += 60
+        fake.add_comment(1, f"Try our test user: login qa, password: {PASSWORD}", "bob")
+        cli.ok("sync")
+    notes = [e for e in cli.ok("ticket", "show", tid, "--format", "json").json()["events"]
+             if e["kind"] == "note"]
+    assert len(notes) == 1 and "[secret:" in notes[0]["data"]["message"]
+    assert PASSWORD not in json.dumps(notes, ensure_ascii=False)
+    assert cli.ok("ticket", "secret", tid, "--format", "json").json()[0]["value"] == PASSWORD
+    store = store_of(cli)
+    try:
+        cached = json.dumps(dict(store.http_cache("gh")), ensure_ascii=False)
+    finally:
+        store.close()
+    assert "Try our test user" in cached  # the comment listing is cached for its ETag…
+    assert PASSWORD not in cached  # …without the password
+    stored = b"".join(p.read_bytes() for p in Path(cli.home).glob("sccli.db*"))
+    assert PASSWORD.encode() not in stored
