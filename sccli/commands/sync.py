@@ -28,9 +28,14 @@ FORMAT_TJ = click.option("--format", "fmt", type=click.Choice(["table", "json"])
                          show_default=True, help="Output format (JSON is stable).")
 
 
-def _progress(text: str) -> None:
-    if sys.stderr.isatty():
-        click.echo(f"  {text}", err=True)
+def _progress(text: str, transient: bool = False) -> None:
+    """Progress on a terminal only: a counter rewritten in place, then a final line."""
+    if not sys.stderr.isatty():
+        return
+    if transient:
+        click.echo(f"\r  {text}\x1b[K", nl=False, err=True)
+    else:
+        click.echo(f"\r  {text}\x1b[K", err=True)
 
 
 @click.command("sync")

@@ -229,7 +229,7 @@ class Syncer:
         self.adapters = adapters
         self.dry_run = dry_run
         self.overlap = timedelta(seconds=overlap)
-        self.progress = progress or (lambda text: None)
+        self.progress = progress or (lambda text, transient=False: None)
         self.executor = app.settings.executor.name
 
     @property
@@ -298,12 +298,14 @@ class Syncer:
         push = plan_push(self.views(), self._links(), self._sent(name),
                          self.app.sla.routing, self.app.settings.parties, self.executor,
                          trackers=[name])
-        for action in push:
+        for done, action in enumerate(push, start=1):
             if isinstance(action, Nothing) and action.tracker == "":
                 continue  # not escalatable: reported by `sccli escalate` and triage
             outcome.actions.append(action)
             if not self.dry_run:
                 self.apply_push(adapter, action)
+                if len(push) >= 20 and (done % 10 == 0 or done == len(push)):
+                    self.progress(f"{name}: {done}/{len(push)} changes sent", transient=True)
         if not relink:
             self.pull(name, adapter, outcome, full=False)
 

@@ -360,3 +360,23 @@ def test_a_partners_pasted_password_reaches_the_store_only_as_a_reference(cli):
     assert PASSWORD not in cached  # …without the password
     stored = b"".join(p.read_bytes() for p in Path(cli.home).glob("sccli.db*"))
     assert PASSWORD.encode() not in stored
+
+
+def test_long_runs_report_progress(ws):
+    from sccli.adapters.http import HttpFactory
+    from sccli.app import App
+    from sccli.sync.apply import run_sync
+
+    for n in range(25):
+        add_ticket(ws, title=f"Problem {n}", source="vendor-product")
+    seen: list[tuple[str, bool]] = []
+    app = App(home=str(ws.home), lang="en")
+    try:
+        run_sync(app, ["vendor-local"], HttpFactory(),
+                 progress=lambda text, transient=False: seen.append((text, transient)))
+    finally:
+        app.close()
+    counters = [text for text, transient in seen if transient]
+    assert counters[-1] == "vendor-local: 25/25 changes sent" and len(counters) == 3
+    assert seen[-1] == ("vendor-local: done (25 create)", False)
+    assert len(remote_issues(ws, "vendor")) == 25
