@@ -226,17 +226,8 @@ class Store(SyncStoreMixin):
         client: str | None = None,
         statuses: Sequence[str] | None = None,
     ) -> list[Ticket]:
-        sql, params = "SELECT * FROM tickets", []
-        where = []
-        if client:
-            where.append("client = ?")
-            params.append(client)
-        if statuses:
-            where.append(f"status IN ({','.join('?' * len(statuses))})")
-            params.extend(statuses)
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY registered_at, client, seq"
+        where, params = filters({"client": client, "status": statuses})
+        sql = f"SELECT * FROM tickets{where} ORDER BY registered_at, client, seq"
         return [_ticket(r) for r in self.query(sql, params)]
 
     def events(self, ticket_id: str) -> list[Event]:
@@ -251,20 +242,12 @@ class Store(SyncStoreMixin):
         Rows come as plain tuples and ``data`` is decoded on first use: checking 100,000
         tickets' clocks needs the JSON of only a few event kinds.
         """
-        sql = "SELECT e.ticket_id, e.seq, e.kind, e.at, e.actor, e.data FROM events e"
-        params: list[Any] = []
-        where = []
-        if statuses or client:
-            sql += " JOIN tickets t ON t.id = e.ticket_id"
-        if statuses:
-            where.append(f"t.status IN ({','.join('?' * len(statuses))})")
-            params.extend(statuses)
-        if client:
-            where.append("t.client = ?")
-            params.append(client)
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY e.ticket_id, e.seq"
+        where, params = filters({"t.status": statuses, "t.client": client})
+        join = " JOIN tickets t ON t.id = e.ticket_id" if where else ""
+        sql = (
+            "SELECT e.ticket_id, e.seq, e.kind, e.at, e.actor, e.data FROM events e"
+            f"{join}{where} ORDER BY e.ticket_id, e.seq"
+        )
         out: dict[str, list[Event]] = {}
         kinds, parse = _KINDS, datetime.fromisoformat
         current_id, current = None, []
@@ -273,6 +256,21 @@ class Store(SyncStoreMixin):
                 current_id, current = tid, out.setdefault(tid, [])
             current.append(Event(tid, seq, kinds[kind], parse(at), actor, JsonData(data)))
         return out
+
+
+def filters(conditions: Mapping[str, Any]) -> tuple[str, list[Any]]:
+    """`` WHERE a = ? AND b IN (?,?)`` for the conditions that are set (a list means IN)."""
+    parts, params = [], []
+    for column, value in conditions.items():
+        if value is None or (isinstance(value, (list, tuple)) and not value):
+            continue
+        if isinstance(value, (list, tuple)):
+            parts.append(f"{column} IN ({','.join('?' * len(value))})")
+            params.extend(value)
+        else:
+            parts.append(f"{column} = ?")
+            params.append(value)
+    return (" WHERE " + " AND ".join(parts) if parts else ""), params
 
 
 _KINDS = {k.value: k for k in EventKind}

@@ -66,16 +66,10 @@ class SyncStoreMixin:
 
     # -- links -------------------------------------------------------------------------
     def links(self, ticket_id: str | None = None, tracker: str | None = None) -> list[LinkRow]:
-        sql, params, where = "SELECT * FROM links", [], []
-        if ticket_id:
-            where.append("ticket_id = ?")
-            params.append(ticket_id)
-        if tracker:
-            where.append("tracker = ?")
-            params.append(tracker)
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY ticket_id, tracker"
+        from .base import filters
+
+        where, params = filters({"ticket_id": ticket_id, "tracker": tracker})
+        sql = f"SELECT * FROM links{where} ORDER BY ticket_id, tracker"
         return [_link(r) for r in self.query(sql, params)]  # type: ignore[attr-defined]
 
     def put_link(
