@@ -123,6 +123,7 @@ def test_reject_set_and_list_filters(acme):
         (["contact", "set", "ACME", "x@y.ru", "--effective", "вчера"], "malformed --effective"),
         (["client", "add", "1-bad", "--name", "x"], "invalid client key"),
         (["ticket", "list", "--status", "sleeping"], "unknown status 'sleeping'"),
+        (["ticket", "reject", "ACME-1", "--reason", "unauthorized", "-m", " "], "needs an explanation"),
     ],
 )
 def test_bad_input_one_line_exit_2_nothing_written(acme, args, fragment):

@@ -52,6 +52,9 @@ def test_demo_triage_flags(demo: Cli):
     assert "priority-mismatch" in by_id["NORD-1"]["flags"]
     assert by_id["NORD-1"]["suggestion_rule"] == "daily-process-failure"
     assert by_id["VEGA-6"]["queue_state"] == "in work" and by_id["VEGA-2"]["queue_position"] > 1
+    assert any("reject ACME-1 --reason unauthorized" in a for a in by_id["ACME-1"]["advice"])
+    assert any("queue move VEGA-2 --first" in a for a in by_id["VEGA-2"]["advice"])
+    assert by_id["ACME-5"]["advice"] == []
 
 
 def test_demo_keeps_no_password_in_clear(demo: Cli):
@@ -70,6 +73,8 @@ def test_triage_in_russian_and_table(demo: Cli):
     assert "\x1b[" not in out  # no colours outside a terminal
     en = demo.ok("triage", at=DEMO_NOW).stdout
     assert "breached" in en and "critical-behind-queue" in en
+    assert "Needs a decision:" in en and "propose a reorder to the client" in en
+    assert "предложите клиенту изменить порядок" in out
 
 
 def test_triage_apply_records_unambiguous_suggestions(demo: Cli):

@@ -212,11 +212,14 @@ _transition_command("reopen", EventKind.REOPENED, "Reopen a resolved ticket the 
     help="unauthorized: not from the authorized person; unreasonable: not solvable in"
     " reasonable time remotely; no-access: broken client hardware or no remote access.",
 )
-@click.option("-m", "--message", default="", metavar="TEXT", help="The explanation sent to the client.")
+@click.option("-m", "--message", required=True, metavar="TEXT",
+              help="The explanation for the client (recorded with the rejection).")
 @click.pass_context
 def ticket_reject(ctx, ticket_id, reason, message):
     """Refuse the service on one of the contract's three grounds."""
     app = app_of(ctx)
+    if not message.strip():
+        raise UsageError("a rejection needs an explanation for the client (-m TEXT)")
     _, state = service.record(
         app, ticket_id, EventKind.REJECTED, {"reason": reason, "message": message.strip()}
     )

@@ -8,7 +8,7 @@ import click
 
 from .. import desk
 from ..domain.report import duration_text
-from ..domain.triage import TriageRow, missing_labels, proposals
+from ..domain.triage import TriageRow, advice, missing_labels, proposals
 from ..errors import UsageError
 from ..i18n import tr
 from ..render import Column, emit, paint
@@ -65,6 +65,7 @@ def row_data(row: TriageRow, lang: str, tz) -> dict:
         "secrets": row.secrets,
         "flags": list(row.flags),
         "proposals": [{"kind": p.kind, "detail": p.detail} for p in proposals(row)],
+        "advice": advice(row, lang),
     }
 
 
@@ -147,6 +148,12 @@ def triage(ctx, client_key, fmt, apply_, interactive, lang) -> None:
         data = [{k: v for k, v in d.items() if not k.endswith("_text")} for d in data]
     emit(data, COLUMNS, fmt, lang,
          empty="no open tickets" if lang != "ru" else "открытых заявок нет")
+    notes = [line for d in data for line in d["advice"]] if fmt == "table" else []
+    if notes:
+        click.echo("")
+        click.echo("Needs a decision:" if lang != "ru" else "Требует решения:")
+        for line in notes:
+            click.echo(f"  {line}")
 
 
 def stdin_is_terminal() -> bool:

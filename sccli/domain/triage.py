@@ -151,6 +151,41 @@ def proposals(row: TriageRow) -> list[Proposal]:
     return out
 
 
+def advice(row: TriageRow, lang: str = "en") -> list[str]:
+    """What needs a person's judgement (triage never does these on its own)."""
+    tid, ru = row.ticket.id, lang == "ru"
+    out = []
+    if FLAG_UNAUTHORIZED in row.flags:
+        contact = row.authorized_contact or ("не назначено" if ru else "none appointed")
+        out.append(
+            f"{tid}: отправитель {row.ticket.reporter} не авторизованное лицо ({contact}):"
+            f" получите подтверждение или отклоните: sccli ticket reject {tid} --reason"
+            " unauthorized -m …"
+            if ru else
+            f"{tid}: {row.ticket.reporter} is not the authorized contact ({contact}): get"
+            f" their confirmation, or reject: sccli ticket reject {tid} --reason unauthorized"
+            " -m …"
+        )
+    if row.ahead_of_critical:
+        out.append(
+            f"{tid}: критичная заявка ждёт за {row.ahead_of_critical}: предложите клиенту"
+            f" изменить порядок: sccli queue move {tid} --first --agreed-by …"
+            if ru else
+            f"{tid}: critical, waiting behind {row.ahead_of_critical}: propose a reorder to"
+            f" the client: sccli queue move {tid} --first --agreed-by …"
+        )
+    if row.priority_mismatch and row.suggestion:
+        why = row.suggestion.explain_ru if ru else row.suggestion.explain
+        out.append(
+            f"{tid}: клиент указал {row.priority.russian}, правило «{row.suggestion.rule}»"
+            f" предлагает {row.suggestion.priority.russian}: {why}"
+            if ru else
+            f"{tid}: the client chose {row.priority.value}, rule {row.suggestion.rule}"
+            f" suggests {row.suggestion.priority.value}: {why}"
+        )
+    return out
+
+
 def missing_labels(intake: IntakeResult, lang: str) -> list[str]:
     from .intake import ITEM_LABELS
 
