@@ -121,3 +121,55 @@ def test_updated_on_filter_is_off_by_one_second_and_deduped(tracker):
     assert second.updated_at > first.updated_at
     got = [i.id for i in adapter.changed_since(second.updated_at)]
     assert got == [second.id]
+
+
+def test_sync_round_trip_against_the_real_server(tracker, live, tmp_path):
+    """`sccli escalate` + `sccli sync` with a Redmine tracker: one issue, the reply pulled
+    once, the public note sent once, nothing echoed, no secret on the server."""
+    from tests.conftest import Cli
+
+    adapter, backend = tracker
+    _, key = live
+    cli = Cli(tmp_path / "ws", env={"REDMINE_API_KEY": key, "SCCLI_VAULT": "file"})
+    cli.ok("init")
+    (cli.home / "sccli.yaml").write_text(f"""\
+executor:
+  name: Programmnye Tekhnologii
+  email: crm.support@samarasoft.com
+parties:
+  vendor:
+    kind: vendor
+    title: BPMSoft
+    language: ru
+    tracker: vendor-redmine
+trackers:
+  vendor-redmine:
+    adapter: redmine
+    url: {URL}
+    project: {backend.project}
+    api_key: env:REDMINE_API_KEY
+""", encoding="utf-8")
+    assert "authenticated as" in cli.ok("tracker", "check", "vendor-redmine").stdout
+    cli.ok("client", "add", "ACME", "--name", "Акме", "--system-url", "https://crm.acme.ru")
+    tid = cli.ok("ticket", "add", "--client", "ACME", "--from", "it@acme.ru", "--title",
+                 "Ошибка платформы", "--body", "логин: admin пароль: Live-Pa55!").stdout.strip()
+    cli.ok("ticket", "set", tid, "--source", "vendor-product")
+    escalated = cli.ok("escalate", tid, "--format", "json").json()
+    assert escalated["created"] and escalated["tracker"] == "vendor-redmine"
+    remote = escalated["remote"]
+    backend.tick()
+    backend.human_comment(remote, "Воспроизвели, исправим в 1.9")
+    cli.ok("ticket", "note", tid, "-m", "Клиент ждёт исправления", "--public")
+    first = cli.ok("sync", "--format", "json").json()
+    kinds = sorted(a["action"] for a in first["actions"])
+    assert kinds == ["comment-in", "comment-out"], first
+    again = cli.ok("sync", "--format", "json").json()
+    assert again["actions"] == [], again
+    issue = adapter.get(remote)
+    assert [c.body for c in issue.comments if c.origin is None] == ["Воспроизвели, исправим в 1.9"]
+    assert len([c for c in issue.comments if c.origin]) == 1
+    assert "Live-Pa55!" not in issue.body and "[secret:" in issue.body
+    notes = [e for e in cli.ok("ticket", "show", tid, "--format", "json").json()["events"]
+             if e["kind"] == "note" and e["data"].get("origin")]
+    assert [n["data"]["message"] for n in notes] == ["Воспроизвели, исправим в 1.9"]
+    assert [i.ticket for i in adapter.marked_issues()] == [tid]
