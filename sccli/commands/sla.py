@@ -54,14 +54,18 @@ def reading_row(
     }
 
 
-def _open_rows(app, client: str | None, policy=None) -> list[dict]:
+def _running(app, client: str | None, policy=None) -> list[tuple[str, Priority | None, ClockReading]]:
     """Every running clock of every open ticket, most urgent first."""
     running = []
     for tid, (events, readings) in service.clocks_of_open_tickets(app, client, policy).items():
         priority = lifecycle.current_priority(events)
         running.extend((urgency_key(r), tid, priority, r) for r in readings if r.is_open)
     running.sort(key=lambda item: item[0])
-    return [reading_row(tid, priority, r, app.tz, app.lang) for _, tid, priority, r in running]
+    return [(tid, priority, r) for _, tid, priority, r in running]
+
+
+def _rows(app, running) -> list[dict]:
+    return [reading_row(tid, priority, r, app.tz, app.lang) for tid, priority, r in running]
 
 
 @click.group("sla")
@@ -124,7 +128,7 @@ def deadline(ctx, clock, priority, at, fmt) -> None:
 def status(ctx, client_key, fmt) -> None:
     """Every open ticket's running clocks, most urgent first."""
     app = app_of(ctx)
-    rows = _open_rows(app, client_key)
+    rows = _rows(app, _running(app, client_key))
     if fmt == "table":
         for row in rows:
             state = row["state"]
@@ -155,18 +159,19 @@ def check(ctx, warn_at, fail_on, junit, client_key, fmt) -> None:
         import dataclasses
 
         policy = dataclasses.replace(policy, warn_at=warn_at)
-    rows = _open_rows(app, client_key, policy)
+    running = _running(app, client_key, policy)
     failing = FAIL_ON[fail_on]
-    offending = [r for r in rows if r["state"] in failing]
+    offending = _rows(app, [item for item in running if item[2].state in failing])
     if junit:
-        _write_junit(Path(junit), rows, failing)
+        _write_junit(Path(junit), _rows(app, running), failing)
     if fmt == "json":
-        click.echo(to_json({"fail_on": fail_on, "checked": len(rows), "offending": offending}))
+        click.echo(to_json({"fail_on": fail_on, "checked": len(running), "offending": offending}))
     elif offending:
         emit(offending, STATUS_COLUMNS, "table", app.lang)
-        click.echo(f"{len(offending)} of {len(rows)} clocks {fail_on}", err=True)
+        click.echo(f"{len(offending)} of {len(running)} clocks {fail_on}", err=True)
     else:
-        click.echo(f"ok: {len(rows)} running clocks, none {'breached' if fail_on == 'breach' else 'in warning or breached'}")
+        none = "breached" if fail_on == "breach" else "in warning or breached"
+        click.echo(f"ok: {len(running)} running clocks, none {none}")
     ctx.exit(SLA_BREACH if offending else 0)
 
 
