@@ -51,6 +51,11 @@ class App:
         self.home = Path(home).expanduser() if home else default_home()
         self.db = db
         self._at = at
+        text = at or os.environ.get("SCCLI_NOW")
+        if text:  # a malformed "now" is a mistake even for commands that never read it
+            from zoneinfo import ZoneInfo as _Zone
+
+            parse_instant(text, _Zone("UTC"), "--at / SCCLI_NOW")
         self.lang = detect_language(lang)
         self._store: Store | None = None
 

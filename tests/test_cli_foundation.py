@@ -201,3 +201,8 @@ def test_python_dash_m_and_fast_help():
          "print(bad)"],
         capture_output=True, text=True, env=env, timeout=60)
     assert probe.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_a_malformed_now_is_refused_by_every_command(acme):
+    result = acme("ticket", "list", at="next tuesday")
+    assert result.exit_code == 2 and "malformed --at / SCCLI_NOW 'next tuesday'" in result.stderr

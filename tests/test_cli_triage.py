@@ -176,3 +176,10 @@ def test_demo_escalates_and_round_trips_comments(demo: Cli):
         assert secret not in trackers
     again = demo.ok("sync", "--format", "json", at=DEMO_NOW).json()
     assert again["actions"] == [] and again["exit_code"] == 0  # nothing echoed, nothing new
+
+
+def test_demo_home_option_on_the_command(tmp_path):
+    home = tmp_path / "here"
+    result = Cli(tmp_path / "unused")("demo", "--home", str(home))
+    assert result.exit_code == 0 and f"Demo workspace: {home}" in result.stdout
+    assert (home / "sccli.db").exists() and not (tmp_path / "unused").exists()

@@ -239,14 +239,20 @@ def round_trip(app: App, home: Path, ids: dict[str, str]) -> None:
 
 
 @click.command("demo")
+@click.option("--home", "home_dir", metavar="DIR",
+              help="Build the demo here (an empty directory) [a new temporary directory].")
 @click.option("--force", is_flag=True, help="Reuse --home even if it is not empty.")
 @click.pass_context
-def demo(ctx, force) -> None:
+def demo(ctx, home_dir, force) -> None:
     """Build a demo workspace (a temporary directory, or --home DIR) and show triage and
     SLA status in it at the demo time, offline, on the embedded SQLite store.
+
+    \b
+    Example:
+      sccli demo --home ./demo && sccli --home ./demo --at 2026-11-25T11:00 queue VEGA
     """
     root = app_of(ctx)
-    explicit = ctx.find_root().params.get("home")
+    explicit = home_dir or ctx.find_root().params.get("home")
     if explicit:
         home = Path(explicit).expanduser()
         if home.exists() and any(home.iterdir()) and not force:
