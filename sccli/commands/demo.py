@@ -209,7 +209,8 @@ def round_trip(app: App, home: Path, ids: dict[str, str]) -> None:
     """Escalate to the vendor and the partner, then a reply and a public note cross over."""
     from ..adapters.http import HttpFactory
     from ..adapters.local import LocalTracker
-    from ..sync.apply import exit_code, run_sync
+    from ..sync.apply import run_sync
+    from ..sync.wiring import exit_code
     from .sync import _render
 
     names = list(app.settings.trackers)

@@ -71,7 +71,8 @@ def sync(ctx, only, dry_run, relink, wait, budget, overlap, fmt):
       sccli sync --tracker partner-x --wait 60 --format json
     """
     from ..adapters.http import HttpFactory, RequestBudget
-    from ..sync.apply import exit_code, iter_names, run_sync
+    from ..sync.apply import iter_names, run_sync
+    from ..sync.wiring import exit_code
 
     app = app_of(ctx)
     names = list(iter_names(app, only))
@@ -140,8 +141,9 @@ def escalate(ctx, ticket_id, party, dry_run, wait, fmt):
     """
     from ..adapters.base import TrackerError
     from ..adapters.http import HttpFactory
-    from ..sync.apply import Syncer, acquire_lock, build_adapter, exit_code
-    from ..sync.apply import TrackerOutcome as Outcome
+    from ..sync.apply import Syncer
+    from ..sync.wiring import TrackerOutcome as Outcome
+    from ..sync.wiring import acquire_lock, build_adapter, exit_code
 
     app = app_of(ctx)
     ticket_id = ticket_id.strip().upper()

@@ -61,7 +61,7 @@ def tracker_check(ctx, name, fmt):
     """
     from ..adapters.base import AuthError, BudgetExhausted, RateLimited, TrackerError, Unreachable
     from ..adapters.http import HttpFactory
-    from ..sync.apply import build_adapter
+    from ..sync.wiring import build_adapter
 
     app = app_of(ctx)
     code, message = OK, ""

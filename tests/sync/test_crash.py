@@ -2,7 +2,7 @@
 
 Each round adds work (a new ticket to escalate, a public note, a human reply on a remote
 issue) and runs `python -m sccli sync` in a subprocess that kills itself at one point
-(``SCCLI_CRASH_AT=point:n``, honoured by ``sccli.sync.apply.crash_point``). Then runs
+(``SCCLI_CRASH_AT=point:n``, honoured by ``sccli.sync.wiring.crash_point``). Then runs
 without crashes converge, and the invariants must hold: one remote issue per escalated
 ticket, every public note exactly once as a remote comment, every human reply exactly
 once as a note, no pending intent, and each cursor at the newest change of its tracker.
