@@ -19,38 +19,44 @@ from .domain.triage import TriageRow, proposals, triage_ticket, urgency
 from .errors import UsageError
 
 
-def queues(app: App, tickets: list[Ticket], events: dict) -> dict[str, list[QueueEntry]]:
-    """Every client's queue among the given tickets."""
+def queues(tickets: list[Ticket], events: dict, states: dict) -> dict[str, list[QueueEntry]]:
+    """Every client's queue among the given tickets (``states``: their folded events)."""
     by_client: dict[str, list[QueueItem]] = defaultdict(list)
     for t in tickets:
-        evs = events.get(t.id, [])
-        state = lifecycle.fold(evs)
-        by_client[t.client].append(QueueItem(t.id, t.registered_at, state.status, state.priority, evs))
+        state = states[t.id]
+        by_client[t.client].append(
+            QueueItem(t.id, t.registered_at, state.status, state.priority, events.get(t.id, []))
+        )
     return {client: client_queue(items) for client, items in by_client.items()}
+
+
+def _open(app: App, client: str | None):
+    statuses = service.open_statuses()
+    tickets = app.store.tickets(client=client, statuses=statuses)
+    events = app.store.events_by_ticket(statuses, client)
+    states = {t.id: lifecycle.fold(events.get(t.id, [])) for t in tickets}
+    return tickets, events, states
 
 
 def triage(app: App, client: str | None = None) -> list[TriageRow]:
     """One row per open ticket, most urgent first."""
     if client:
         client = service.require_client(app, client).key
-    statuses = service.open_statuses()
-    tickets = app.store.tickets(client=client, statuses=statuses)
-    events = app.store.events_by_ticket(statuses, client)
+    tickets, events, states = _open(app, client)
     clients = {c.key: c for c in app.store.clients()}
     contacts = {key: app.store.contacts(key) for key in {t.client for t in tickets}}
     sla = app.sla
-    all_queues = queues(app, tickets, events)
+    all_queues = queues(tickets, events, states)
     positions = {e.ticket_id: e for q in all_queues.values() for e in q}
     behind = {k: v for q in all_queues.values() for k, v in critical_behind(q).items()}
     rows = []
     for t in tickets:
         evs = events.get(t.id, [])
-        state = lifecycle.fold(evs)
         readings = read_clocks(evs, sla.calendar, sla.policy, app.now)
         secrets = sum(int(e.data.get("secrets", 0) or 0) for e in evs)
         rows.append(
             triage_ticket(
-                t, state, readings, clients[t.client], contacts[t.client], sla.rules,
+                t, states[t.id], readings, clients[t.client], contacts[t.client], sla.rules,
                 sla.routing, positions.get(t.id), behind.get(t.id), secrets,
             )
         )  # fmt: skip
@@ -60,9 +66,7 @@ def triage(app: App, client: str | None = None) -> list[TriageRow]:
 
 def queue_of(app: App, client: str) -> list[QueueEntry]:
     key = service.require_client(app, client).key
-    statuses = service.open_statuses()
-    tickets = app.store.tickets(client=key, statuses=statuses)
-    return queues(app, tickets, app.store.events_by_ticket(statuses, key)).get(key, [])
+    return queues(*_open(app, key)).get(key, [])
 
 
 def move_in_queue(app: App, ticket_id: str, before: str | None, agreed_by: str) -> list[QueueEntry]:

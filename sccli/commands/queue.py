@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from .. import desk, service
+from ..domain.queue import critical_behind
 from ..i18n import tr
 from ..render import Column, emit
 from . import app_of, format_option
@@ -45,14 +46,14 @@ def show(ctx, client_key, fmt) -> None:
     rows = []
     for key in keys:
         entries = desk.queue_of(app, key)
-        head = entries[0] if entries else None
+        behind = critical_behind(entries)
         for e in entries:
             note = ""
-            if head and e.priority and e.priority.value == "critical" and e.position > 1 and (
-                    head.priority is None or head.priority.value != "critical"):
-                note = (f"critical behind {head.ticket_id}: propose a reorder to the client"
+            if e.ticket_id in behind:
+                head = behind[e.ticket_id]
+                note = (f"critical behind {head}: propose a reorder to the client"
                         if app.lang != "ru" else
-                        f"критичная за {head.ticket_id}: предложите клиенту изменить порядок")
+                        f"критичная за {head}: предложите клиенту изменить порядок")
             rows.append({
                 "client": key,
                 "position": e.position,
