@@ -43,7 +43,7 @@ def to_json(data: Any) -> str:
     return json.dumps(_plain(data), ensure_ascii=False, indent=indent)
 
 
-def _cell(value: Any) -> str:
+def cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -51,7 +51,7 @@ def _cell(value: Any) -> str:
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M")
     if isinstance(value, (list, tuple)):
-        return ", ".join(_cell(v) for v in value)
+        return ", ".join(cell(v) for v in value)
     return str(value)
 
 
@@ -59,7 +59,7 @@ def table(rows: Sequence[Mapping[str, Any]], columns: Sequence[Column], lang: st
     from tabulate import tabulate
 
     headers = [c.header(lang) for c in columns]
-    body = [[_cell(row.get(c.key)) for c in columns] for row in rows]
+    body = [[cell(row.get(c.key)) for c in columns] for row in rows]
     return tabulate(body, headers=headers, tablefmt="simple", disable_numparse=True)
 
 
@@ -68,7 +68,7 @@ def csv_text(rows: Sequence[Mapping[str, Any]], columns: Sequence[Column]) -> st
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow([c.key for c in columns])
     for row in rows:
-        writer.writerow([_cell(row.get(c.key)) if c.key in row else "" for c in columns])
+        writer.writerow([cell(row.get(c.key)) if c.key in row else "" for c in columns])
     return out.getvalue()
 
 

@@ -10,7 +10,7 @@ from .. import desk
 from ..i18n import tr
 from ..render import Column, emit
 from . import app_of, format_option
-from .sla import _month
+from .sla import parse_month
 
 COLUMNS = [
     Column("ticket", "ticket", "заявка"),
@@ -30,7 +30,7 @@ def billing(ctx, month, client_key, fmt) -> None:
     """Billable work of a month: changes outside the Technical Design, fixes in others'
     layers, phone/messenger support and requests registered on the client's behalf."""
     app = app_of(ctx)
-    first, last = _month(month)
+    first, last = parse_month(month)
     lo = datetime.combine(first, datetime.min.time(), app.tz)
     hi = datetime.combine(last + timedelta(days=1), datetime.min.time(), app.tz)
     rows = desk.billable_work(app, lo, hi, client_key)

@@ -211,7 +211,7 @@ def round_trip(app: App, home: Path, ids: dict[str, str]) -> None:
     from ..adapters.local import LocalTracker
     from ..sync.apply import run_sync
     from ..sync.wiring import exit_code
-    from .sync import _render
+    from .sync import render_outcomes
 
     names = list(app.settings.trackers)
 
@@ -219,7 +219,7 @@ def round_trip(app: App, home: Path, ids: dict[str, str]) -> None:
         click.echo("$ sccli sync")
         factory = HttpFactory()
         outcomes = run_sync(app, names, factory)
-        _render(outcomes, "table", app.lang, False, exit_code(outcomes), factory)
+        render_outcomes(outcomes, "table", app.lang, False, exit_code(outcomes), factory)
 
     sync_once()
     partner_ticket = ids["vega-partner"]

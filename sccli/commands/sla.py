@@ -277,7 +277,7 @@ def _date(text: str, what: str) -> date:
         raise UsageError(f"malformed {what} {text!r} (expected YYYY-MM-DD)") from None
 
 
-def _month(text: str) -> tuple[date, date]:
+def parse_month(text: str) -> tuple[date, date]:
     try:
         year, month = (int(x) for x in text.split("-"))
         last = _cal.monthrange(year, month)[1]
@@ -298,7 +298,7 @@ def report(ctx, month, client_key, fmt, output) -> None:
     from ..domain.model import EventKind
 
     app = app_of(ctx)
-    first, last = _month(month)
+    first, last = parse_month(month)
     if client_key:
         client_key = service.require_client(app, client_key).key
     tz = app.tz

@@ -83,11 +83,11 @@ def sync(ctx, only, dry_run, relink, wait, budget, overlap, fmt):
     outcomes = run_sync(app, names, factory, dry_run=dry_run, relink=relink, wait=wait,
                         overlap=overlap, progress=_progress)
     code = exit_code(outcomes)
-    _render(outcomes, fmt, app.lang, dry_run, code, factory)
+    render_outcomes(outcomes, fmt, app.lang, dry_run, code, factory)
     ctx.exit(code)
 
 
-def _render(outcomes, fmt, lang, dry_run, code, factory) -> None:
+def render_outcomes(outcomes, fmt, lang, dry_run, code, factory) -> None:
     rows = [a.row() for o in outcomes for a in o.actions]
     trackers = [
         {"name": o.name, "status": "ok" if o.ok else "failed",

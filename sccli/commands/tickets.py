@@ -11,7 +11,7 @@ from .. import service
 from ..domain import lifecycle
 from ..domain.model import EventKind, Priority, RejectReason, Source, Status
 from ..errors import UsageError
-from ..render import Column, _cell, emit, to_json
+from ..render import Column, cell, emit, to_json
 from . import app_of, format_option
 
 LIST_COLUMNS = [
@@ -175,7 +175,7 @@ def ticket_show(ctx, ticket_id, fmt):
     for col in LIST_COLUMNS + [Column("channel", "channel", "канал"), Column("source", "source", "источник")]:
         value = row.get(col.key)
         if value not in (None, ""):
-            click.echo(f"{col.header(app.lang)}: {_cell(value)}")
+            click.echo(f"{col.header(app.lang)}: {cell(value)}")
     if found.body:
         click.echo("")
         click.echo(found.body)
