@@ -111,10 +111,27 @@ def main(argv: list[str] | None = None) -> None:
     except (ConfigError, DomainError) as exc:
         click.echo(f"sccli: error: {exc}", err=True)
         sys.exit(2)
+    except Exception as exc:
+        if not _is_store_error(exc):
+            raise
+        first = (str(exc).strip().splitlines() or ["no detail"])[0]
+        click.echo(f"sccli: error: the store refused the change ({first}); nothing was"
+                   " written, try again", err=True)
+        sys.exit(75)
     except KeyboardInterrupt:
         click.echo("sccli: interrupted", err=True)
         sys.exit(130)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _is_store_error(exc: Exception) -> bool:
+    """A database error that escaped the store (a race lost, a disk full): temporary."""
+    import sqlite3
+
+    if isinstance(exc, sqlite3.DatabaseError):
+        return True
+    psycopg = sys.modules.get("psycopg")
+    return psycopg is not None and isinstance(exc, psycopg.Error)
 
 
 if __name__ == "__main__":  # pragma: no cover

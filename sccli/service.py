@@ -244,6 +244,7 @@ def record(
     ticket = require_ticket(app, ticket_id)
     when = at or app.now
     with app.store.transaction() as store:
+        store.lock_ticket(ticket.id)
         events = store.events(ticket.id)
         state = lifecycle.fold(events)
         if isinstance(data.get("message"), str) and data["message"]:

@@ -206,3 +206,18 @@ def test_python_dash_m_and_fast_help():
 def test_a_malformed_now_is_refused_by_every_command(acme):
     result = acme("ticket", "list", at="next tuesday")
     assert result.exit_code == 2 and "malformed --at / SCCLI_NOW 'next tuesday'" in result.stderr
+
+
+def test_an_unexpected_store_error_is_one_line_and_temporary(acme, monkeypatch):
+    import sqlite3
+
+    from sccli import service
+
+    def broken(*args, **kwargs):
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(service, "add_ticket", broken)
+    result = acme("ticket", "add", "--client", "ACME", "--from", "it@acme.ru", "--title", "t")
+    assert result.exit_code == 75 and "Traceback" not in result.stderr
+    assert result.stderr.strip() == ("sccli: error: the store refused the change (disk I/O error);"
+                                     " nothing was written, try again")

@@ -137,3 +137,48 @@ def test_postgres_that_does_not_answer_is_temporary(tmp_path):
     pytest.importorskip("psycopg")
     with pytest.raises(TemporaryFailure, match="cannot connect to PostgreSQL at postgresql://u:\\*\\*\\*@127.0.0.1:9/x"):
         open_store("postgresql://u:secretpw@127.0.0.1:9/x", tmp_path)
+
+
+def test_concurrent_writers_never_collide(tmp_path, db_target):
+    """Eight sccli at once on one store: distinct ticket numbers, every note kept in order."""
+    import threading
+
+    from sccli import service
+    from sccli.app import App
+    from sccli.config import default_config_text, default_sla_text
+    from sccli.domain.model import EventKind
+
+    home = tmp_path / "ws"
+    home.mkdir()
+    (home / "sccli.yaml").write_text(default_config_text(), encoding="utf-8")
+    (home / "sla.yaml").write_text(default_sla_text(), encoding="utf-8")
+    first = App(home=str(home), db=db_target, at="2026-11-23T10:00")
+    service.add_client(first, "ACME", "Acme", None, "on-premise", "it@acme.ru")
+    service.add_ticket(first, "ACME", "it@acme.ru", "shared", "", None, "portal", False)
+    first.close()
+    errors, ids = [], []
+
+    def work(n: int) -> None:
+        app = App(home=str(home), db=db_target, at="2026-11-23T10:00")
+        try:
+            ticket = service.add_ticket(app, "ACME", "it@acme.ru", f"t{n}", "", None, "portal", False)
+            ids.append(ticket.id)
+            service.record(app, "ACME-1", EventKind.NOTE, {"message": f"n{n}"})
+        except Exception as exc:  # noqa: BLE001 - collected for the assertion
+            errors.append(exc)
+        finally:
+            app.close()
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert sorted(ids, key=lambda i: int(i.split("-")[1])) == [f"ACME-{n}" for n in range(2, 10)]
+    check = App(home=str(home), db=db_target, at="2026-11-23T10:00")
+    try:
+        notes = [e for e in check.store.events("ACME-1") if e.kind is EventKind.NOTE]
+        assert len(notes) == 8 and [e.seq for e in notes] == list(range(2, 10))
+    finally:
+        check.close()

@@ -169,9 +169,18 @@ class Store(SyncStoreMixin):
         ]
 
     # -- tickets and events -------------------------------------------------------
+    # Row locks for read-modify-write inside a transaction. SQLite's BEGIN IMMEDIATE already
+    # serializes writers; PostgreSQL needs FOR UPDATE so two sccli never take the same number.
+    for_update = ""
+
+    def lock_ticket(self, ticket_id: str) -> None:
+        """Serialize appends to one ticket's history (call inside a transaction)."""
+        if self.for_update:
+            self.query(f"SELECT id FROM tickets WHERE id = ?{self.for_update}", (ticket_id,))
+
     def next_ticket_id(self, client: str) -> str:
         """Reserve the client's next number (inside the caller's transaction)."""
-        rows = self.query("SELECT next_seq FROM clients WHERE key = ?", (client,))
+        rows = self.query(f"SELECT next_seq FROM clients WHERE key = ?{self.for_update}", (client,))
         seq = int(rows[0]["next_seq"])
         self.execute("UPDATE clients SET next_seq = ? WHERE key = ?", (seq + 1, client))
         return f"{client}-{seq}"
