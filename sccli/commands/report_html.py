@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from html import escape
 
+from ..i18n import tr
 from ..render import Column
 
 _TITLE = {"en": "SLA report", "ru": "Отчёт об уровне сервиса"}
 _CHART = {"en": "Reaction compliance by priority", "ru": "Соблюдение времени реакции"}
 _DELAY = {"en": "Client-caused delay, business hours", "ru": "Задержка по вине клиента, рабочих часов"}
+_TOTAL = {"en": "Total tickets, reaction compliance", "ru": "Всего заявок, соблюдение реакции"}
 _EXT = {"en": "Estimate extensions", "ru": "Продлений оценки срока"}
 
 
@@ -23,7 +25,8 @@ def _chart(rows: list[dict], lang: str) -> str:
         share = (value or 0) / 100
         color = "#2e7d32" if (value or 0) >= 95 else "#f9a825" if (value or 0) >= 80 else "#c62828"
         label = "n/a" if value is None else f"{value}%"
-        parts.append(f'<text x="0" y="{y + 18}" font-size="14">{escape(row["priority"])}</text>')
+        label_text = tr(row["priority"], lang)
+        parts.append(f'<text x="0" y="{y + 18}" font-size="14">{escape(label_text)}</text>')
         parts.append(f'<rect x="{left}" y="{y}" width="{width - left - 60}" height="{bar_h}" fill="#eee"/>')
         parts.append(f'<rect x="{left}" y="{y}" width="{(width - left - 60) * share:.1f}"'
                      f' height="{bar_h}" fill="{color}"/>')
@@ -35,11 +38,15 @@ def _chart(rows: list[dict], lang: str) -> str:
 def render_html(data: dict, columns: list[Column], lang: str) -> str:
     rows = data["priorities"]
     head = "".join(f"<th>{escape(c.header(lang))}</th>" for c in columns)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{escape('' if r.get(c.key) is None else str(r.get(c.key)))}</td>"
-                         for c in columns) + "</tr>"
-        for r in rows
-    )
+    def cell(row: dict, key: str) -> str:
+        value = row.get(key)
+        text = "" if value is None else str(tr(value, lang) if key == "priority" else value)
+        return f"<td>{escape(text)}</td>"
+
+    body = "".join("<tr>" + "".join(cell(r, c.key) for c in columns) + "</tr>" for r in rows)
+    total = data["total"]
+    share = "—" if total["compliance"] is None else f"{total['compliance']}%"
+    total_html = f"<p><b>{escape(_TOTAL[lang])}</b>: {total['tickets']}, {share}</p>"
     delay = data["client_delay_hours"]
     delay_html = "".join(f"<li>{escape(k)}: {v}</li>" for k, v in delay.items()) or "<li>—</li>"
     title = f"{_TITLE[lang]} {escape(data['month'])}" + (
@@ -53,6 +60,7 @@ td,th{{border:1px solid #ccc;padding:4px 8px;text-align:right}}th{{background:#f
 <h2>{escape(_CHART[lang])}</h2>
 {_chart(rows, lang)}
 <table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>
+{total_html}
 <h2>{escape(_DELAY[lang])}</h2><ul>{delay_html}</ul>
 <p>{escape(_EXT[lang])}: {data['estimate_extensions']}</p>
 </body></html>
