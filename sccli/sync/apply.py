@@ -83,7 +83,8 @@ class Syncer:
             statuses = [st.value for st in Status if st.is_open]
             tickets = store.tickets(statuses=statuses)
             events = store.events_by_ticket(statuses)
-            for tid in sorted({lk.ticket_id for lk in store.links()} - set(events)):
+            final = [st.value for st in Status if not st.is_open]
+            for tid in store.closed_with_unsent_notes(final):
                 ticket = store.get_ticket(tid)
                 if ticket is not None:
                     tickets.append(ticket)

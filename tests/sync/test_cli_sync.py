@@ -102,6 +102,30 @@ def test_sync_round_trip_without_echo(ws_any):
         store.close()
 
 
+def test_a_public_note_left_on_a_ticket_closed_before_the_sync_still_goes_out(ws_any):
+    cli = ws_any
+    tid = add_ticket(cli, source="vendor-product")
+    cli.ok("sync")
+    cli.ok("ticket", "respond", tid, "-m", "on it")
+    cli.ok("ticket", "note", tid, "-m", "Closing: the fix is deployed", "--public")
+    cli.ok("ticket", "resolve", tid, "-m", "fixed")
+    cli.ok("ticket", "accept", tid, "-m", "thanks")
+    other = add_ticket(cli, title="Old one", source="vendor-product")
+    out = cli.ok("sync", "--format", "json").json()
+    assert sorted((a["action"], a["ticket"]) for a in out["actions"]) == [
+        ("comment-out", tid), ("create", other)]
+    for step in ("respond", "resolve", "accept"):
+        cli.ok("ticket", step, other, "-m", "x")
+    issue = next(i for i in remote_issues(cli, "vendor") if i["ticket"] == tid)
+    assert [c["body"].split("\n")[0] for c in issue["comments"]] == ["Closing: the fix is deployed"]
+    store = store_of(cli)
+    try:
+        assert store.closed_with_unsent_notes(["closed", "rejected"]) == []
+    finally:
+        store.close()
+    assert cli.ok("sync", "--format", "json").json()["actions"] == []
+
+
 def test_dry_run_changes_nothing(ws):
     tid = add_ticket(ws, source="vendor-product")
     ws.ok("sync")
