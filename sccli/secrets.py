@@ -20,7 +20,7 @@ import os
 import re
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -186,10 +186,11 @@ class TicketVault:
                     f" the keyring or set SCCLI_VAULT=file"
                 ) from None
             return
-        data = self._load()
-        fernet = self._cipher(data)
-        data["entries"][reference] = fernet.encrypt(secret.encode("utf-8")).decode("ascii")
-        self._save(data)
+        with self._file_lock():  # two sccli at once must not lose each other's secrets
+            data = self._load()
+            fernet = self._cipher(data)
+            data["entries"][reference] = fernet.encrypt(secret.encode("utf-8")).decode("ascii")
+            self._save(data)
 
     def get(self, reference: str) -> str | None:
         """The secret for a reference, or None when the vault does not hold it."""
@@ -213,6 +214,22 @@ class TicketVault:
         return self._decrypt(fernet, token).decode("utf-8")
 
     # -- the encrypted file --
+
+    @contextlib.contextmanager
+    def _file_lock(self) -> Iterator[None]:
+        """An exclusive lock on ``vault.json.lock`` around a read-modify-write (POSIX)."""
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - Windows: single-user laptops
+            yield
+            return
+        self.workspace.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path.with_name(self.path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)
 
     def _load(self) -> dict[str, Any]:
         if not self.path.exists():

@@ -242,3 +242,27 @@ def test_module_import_is_lazy() -> None:
         cwd=Path(__file__).resolve().parents[1],
     )
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_concurrent_writers_lose_no_secret(tmp_path: Path) -> None:
+    """Several sccli moving secrets at once (separate processes in real life)."""
+    import multiprocessing
+
+    TicketVault(tmp_path).put("[secret:ACME-0/1]", "first")  # the key exists before the race
+    ctx = multiprocessing.get_context("fork")
+    procs = [ctx.Process(target=_put_many, args=(tmp_path, n)) for n in range(4)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(30)
+        assert p.exitcode == 0
+    vault = TicketVault(tmp_path)
+    for n in range(4):
+        for i in range(1, 11):
+            assert vault.get(f"[secret:T{n}-1/{i}]") == f"s{n}-{i}"
+
+
+def _put_many(path: Path, n: int) -> None:
+    vault = TicketVault(path)
+    for i in range(1, 11):
+        vault.put(f"[secret:T{n}-1/{i}]", f"s{n}-{i}")
