@@ -98,7 +98,7 @@ class App:
         """Where secrets found in tickets go (OS keyring, or an encrypted workspace file)."""
         from .secrets import TicketVault
 
-        return TicketVault(self.home)
+        return TicketVault(self.home, namespace=self.store.instance_id())
 
     # -- store -----------------------------------------------------------------------
     @property

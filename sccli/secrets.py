@@ -128,8 +128,12 @@ class TicketVault:
         workspace: Path,
         warn: Callable[[str], None] = _stderr,
         mode: str | None = None,
+        namespace: str | None = None,
     ) -> None:
         self.workspace = Path(workspace)
+        # The store's identity: ACME-12 of one store is not ACME-12 of another one on the
+        # same machine (the OS keyring is shared by every workspace of the user).
+        self._prefix = f"{namespace}:" if namespace else ""
         self._warn = warn
         self._mode = mode
         self._kind: str | None = None
@@ -179,7 +183,7 @@ class TicketVault:
         self._choose()
         if self._kind == "keyring":
             try:
-                self._keyring.set_password(TICKET_SERVICE, reference, secret)
+                self._keyring.set_password(TICKET_SERVICE, self._prefix + reference, secret)
             except Exception as exc:
                 raise SecretError(
                     f"cannot store {reference} in the OS keyring ({_one_line(exc)}); unlock"
@@ -189,7 +193,7 @@ class TicketVault:
         with self._file_lock():  # two sccli at once must not lose each other's secrets
             data = self._load()
             fernet = self._cipher(data)
-            data["entries"][reference] = fernet.encrypt(secret.encode("utf-8")).decode("ascii")
+            data["entries"][self._prefix + reference] = fernet.encrypt(secret.encode("utf-8")).decode("ascii")
             self._save(data)
 
     def get(self, reference: str) -> str | None:
@@ -197,7 +201,7 @@ class TicketVault:
         self._choose()
         if self._kind == "keyring":
             try:
-                value: str | None = self._keyring.get_password(TICKET_SERVICE, reference)
+                value: str | None = self._keyring.get_password(TICKET_SERVICE, self._prefix + reference)
             except Exception as exc:
                 raise SecretError(
                     f"cannot read {reference} from the OS keyring ({_one_line(exc)}); unlock"
@@ -207,7 +211,7 @@ class TicketVault:
         if not self.path.exists():
             return None
         data = self._load()
-        token = data["entries"].get(reference)
+        token = data["entries"].get(self._prefix + reference)
         if token is None:
             return None
         fernet = self._cipher(data)

@@ -200,6 +200,21 @@ def test_keyring_backend_when_usable(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert not (tmp_path / "vault.json").exists()
 
 
+def test_two_stores_share_the_keyring_without_collisions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SCCLI_VAULT", "auto")
+    fake = MemoryKeyring()
+    monkeypatch.setattr(secrets, "_usable_keyring", lambda: fake)
+    one = TicketVault(tmp_path / "one", warn=pytest.fail, namespace="store-one")
+    two = TicketVault(tmp_path / "two", warn=pytest.fail, namespace="store-two")
+    one.put("[secret:ACME-12/1]", "first team's")
+    two.put("[secret:ACME-12/1]", "second team's")
+    assert one.get("[secret:ACME-12/1]") == "first team's"
+    assert two.get("[secret:ACME-12/1]") == "second team's"
+    assert ("sccli-tickets", "store-one:[secret:ACME-12/1]") in fake.store
+
+
 def test_keyring_required_but_missing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SCCLI_VAULT", "keyring")
     monkeypatch.setattr(secrets, "_usable_keyring", lambda: None)

@@ -268,7 +268,7 @@ def demo(ctx, home_dir, force) -> None:
     app = App(home=str(home), db=str(home / "sccli.db"), at=DEMO_NOW, lang=root.lang)
     from ..secrets import TicketVault
 
-    app.__dict__["vault"] = TicketVault(home, mode="file")
+    app.__dict__["vault"] = TicketVault(home, mode="file", namespace=app.store.instance_id())
     ctx.call_on_close(app.close)
     ids = build(app)
     from .sla import status

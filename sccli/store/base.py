@@ -127,6 +127,20 @@ class Store(SyncStoreMixin):
                 )
         return self.schema_version()
 
+    def instance_id(self) -> str:
+        """A random id naming this store (it namespaces the secrets kept outside it)."""
+        rows = self.query("SELECT value FROM meta WHERE key = 'store_id'")
+        if rows:
+            return rows[0]["value"]
+        import uuid
+
+        with self.transaction():  # the first of two racing sccli wins; both read its id
+            self.execute(
+                "INSERT INTO meta (key, value) VALUES ('store_id', ?) ON CONFLICT (key) DO NOTHING",
+                (uuid.uuid4().hex,),
+            )
+        return self.query("SELECT value FROM meta WHERE key = 'store_id'")[0]["value"]
+
     # -- clients -------------------------------------------------------------------
     def add_client(self, client: Client, now: datetime) -> None:
         if self.get_client(client.key):
