@@ -182,3 +182,13 @@ def test_concurrent_writers_never_collide(tmp_path, db_target):
         assert len(notes) == 8 and [e.seq for e in notes] == list(range(2, 10))
     finally:
         check.close()
+
+
+def test_instance_id_is_created_once_and_kept(db_target, tmp_path):
+    s = open_store(db_target, tmp_path)
+    first = s.instance_id()
+    assert len(first) == 32 and s.instance_id() == first
+    s.close()
+    again = open_store(db_target, tmp_path)
+    assert again.instance_id() == first
+    again.close()
