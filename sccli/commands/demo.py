@@ -287,5 +287,8 @@ def demo(ctx, home_dir, force) -> None:
     click.echo("$ sccli sla status")
     ctx.invoke(status, client_key=None, fmt="table")
     click.echo("")
-    click.echo(("Дальше: " if ru else "Next: ")
-               + f"sccli --home {home} --at {DEMO_NOW} triage --format json | sla explain NORD-1 | queue VEGA")
+    base = f"sccli --home {home} --at {DEMO_NOW}"
+    click.echo("Попробуйте дальше:" if ru else "Try next:")
+    for rest in ("sla explain NORD-1", "queue VEGA", "ticket show VEGA-4", "triage --lang ru",
+                 "sla report --month 2026-11"):
+        click.echo(f"  {base} {rest}")
