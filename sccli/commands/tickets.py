@@ -141,6 +141,10 @@ def _details(event) -> str:
     for key in ("message", "priority", "source", "party", "estimate", "reason", "agreed_by"):
         if data.get(key):
             parts.append(f"{key}: {data[key]}" if key != "message" else str(data[key]))
+    if data.get("public"):
+        parts.insert(0, "[public]")
+    if data.get("origin"):
+        parts.insert(0, f"[from {data['origin']}]")
     return "; ".join(parts)
 
 
