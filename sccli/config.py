@@ -115,8 +115,8 @@ class _TrackerSchema(s.Schema):
     expected = "a mapping with an 'adapter' key"
 
     def convert(self, node, path, ctx):
-        items = s._mapping_items(node, path, ctx, self.expected)
-        adapter_node = next((v for k, v in items if s._scalar(k) == "adapter"), None)
+        items = s.mapping_items(node, path, ctx, self.expected)
+        adapter_node = next((v for k, v in items if s.scalar_value(k) == "adapter"), None)
         if adapter_node is None:
             raise ctx.fail(node, f"{path}.adapter", "required key is missing (e.g. github)")
         kind = s.Str().convert(adapter_node, f"{path}.adapter", ctx)

@@ -13,7 +13,7 @@ from . import service
 from .app import App
 from .domain import lifecycle
 from .domain.clocks import read_clocks
-from .domain.model import EventKind, Priority, Status, Ticket
+from .domain.model import EventKind, Status, Ticket
 from .domain.queue import QueueEntry, QueueItem, check_move, client_queue, critical_behind
 from .domain.triage import TriageRow, proposals, triage_ticket, urgency
 from .errors import UsageError
@@ -167,7 +167,3 @@ def billable_work(app: App, first: datetime, end: datetime, client: str | None) 
             "title": t.title,
         })
     return rows
-
-
-def suggested_or_current(row: TriageRow) -> Priority | None:
-    return row.priority or (row.suggestion.priority if row.suggestion else None)

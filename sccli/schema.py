@@ -37,7 +37,7 @@ class Ctx:
 _scalar_loader = yaml.SafeLoader("")
 
 
-def _scalar(node: yaml.Node) -> Any:
+def scalar_value(node: yaml.Node) -> Any:
     try:
         return _scalar_loader.construct_object(node, deep=True)
     except (ValueError, yaml.YAMLError):
@@ -59,7 +59,7 @@ class Schema:
     def _scalar_of(self, node: yaml.Node, path: str, ctx: Ctx) -> Any:
         if not isinstance(node, yaml.ScalarNode):
             raise ctx.fail(node, path, f"expected {self.expected}, got a {_kind(node)}")
-        return _scalar(node)
+        return scalar_value(node)
 
 
 def _kind(node: yaml.Node) -> str:
@@ -211,12 +211,12 @@ class TimeRange(Schema):
             if not match:
                 raise ValueError
             h1, m1, h2, m2 = (int(g) for g in match.groups())
-            if h2 == 24 and m2 == 0:
-                h2, m2 = 23, 59  # pragma: no cover - rare, treat midnight as end of day
-            start, end = time(h1, m1), time(h2, m2)
+            start = time(h1, m1)
+            # 24:00 is the end of the day; the calendar reads an end of 00:00 that way.
+            end = time(0) if (h2, m2) == (24, 0) else time(h2, m2)
         except ValueError:
             raise ctx.fail(node, path, f"{value!r} is not {self.expected}") from None
-        if end <= start:
+        if end <= start and end != time(0):
             raise ctx.fail(node, path, f"{value!r} ends before it starts ({self.expected})")
         return (start, end)
 
@@ -227,7 +227,7 @@ class ListOf(Schema):
         self.expected = f"a list of {item.expected}"
 
     def convert(self, node, path, ctx):
-        if isinstance(node, yaml.ScalarNode) and _scalar(node) is None:
+        if isinstance(node, yaml.ScalarNode) and scalar_value(node) is None:
             items: list[yaml.Node] = []
         elif not isinstance(node, yaml.SequenceNode):
             raise ctx.fail(node, path, f"expected {self.expected}, got a {_kind(node)}")
@@ -238,8 +238,8 @@ class ListOf(Schema):
         return [self.item.convert(n, _join(path, i), ctx) for i, n in enumerate(items)]
 
 
-def _mapping_items(node, path, ctx, expected) -> list[tuple[yaml.Node, yaml.Node]]:
-    if isinstance(node, yaml.ScalarNode) and _scalar(node) is None:
+def mapping_items(node, path, ctx, expected) -> list[tuple[yaml.Node, yaml.Node]]:
+    if isinstance(node, yaml.ScalarNode) and scalar_value(node) is None:
         return []
     if not isinstance(node, yaml.MappingNode):
         raise ctx.fail(node, path, f"expected {expected}, got a {_kind(node)}")
@@ -255,8 +255,8 @@ class MapOf(Schema):
 
     def convert(self, node, path, ctx):
         out: dict[Any, Any] = {}
-        for knode, vnode in _mapping_items(node, path, ctx, self.expected):
-            key = self.key.convert(knode, _join(path, str(_scalar(knode))), ctx)
+        for knode, vnode in mapping_items(node, path, ctx, self.expected):
+            key = self.key.convert(knode, _join(path, str(scalar_value(knode))), ctx)
             if key in out:
                 raise ctx.fail(knode, _join(path, str(key)), "duplicate key")
             out[key] = self.value.convert(vnode, _join(path, str(key)), ctx)
@@ -279,8 +279,8 @@ class Struct(Schema):
 
     def convert(self, node, path, ctx):
         seen: dict[str, Any] = {}
-        for knode, vnode in _mapping_items(node, path, ctx, self.expected):
-            key = str(_scalar(knode))
+        for knode, vnode in mapping_items(node, path, ctx, self.expected):
+            key = str(scalar_value(knode))
             if key not in self.fields:
                 hint = ", ".join(self.fields)
                 raise ctx.fail(knode, _join(path, key), f"unknown key (expected one of: {hint})")

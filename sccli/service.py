@@ -293,6 +293,12 @@ def open_statuses() -> list[str]:
     return [s.value for s in Status if s.is_open]
 
 
+def final_statuses() -> list[str]:
+    from .domain.model import Status
+
+    return [s.value for s in Status if not s.is_open]
+
+
 def clocks_of_open_tickets(app: App, client: str | None = None, policy=None):
     """{ticket id: (events, running clocks)} for every open ticket, read in one query."""
     from .domain.clocks import read_clocks

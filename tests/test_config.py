@@ -101,3 +101,15 @@ def test_executor_email_is_validated():
     assert "executor.email: 'not-an-address' is malformed (expected an e-mail address)" in _error(
         text, parse_config
     )
+
+
+def test_a_day_may_end_at_midnight():
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    text = default_sla_text().replace('sun: []', 'sun: ["20:00-24:00"]')
+    sla = parse_sla(text, "sla.yaml")
+    tz = ZoneInfo("Europe/Moscow")
+    start = datetime(2026, 11, 22, 20, 0, tzinfo=tz)  # a Sunday
+    assert sla.calendar.elapsed(start, datetime(2026, 11, 23, 0, 0, tzinfo=tz)) == 4 * 3600
+    assert "ends before" in _error(default_sla_text().replace('sun: []', 'sun: ["20:00-08:00"]'))

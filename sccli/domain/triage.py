@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from .clocks import ClockReading, ClockState
 from .contacts import authorized_at
@@ -191,9 +190,3 @@ def missing_labels(intake: IntakeResult, lang: str) -> list[str]:
 
     labels: Mapping[Item, str] = ITEM_LABELS.get(lang, ITEM_LABELS["en"])
     return [labels[item] for item in intake.missing]
-
-
-def now_is_aware(now: datetime) -> datetime:
-    if now.tzinfo is None:
-        raise ValueError("triage needs an aware 'now'")
-    return now

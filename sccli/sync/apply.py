@@ -78,12 +78,12 @@ class Syncer:
             tickets = [ticket] if ticket else []
             events = {ticket_id: store.events(ticket_id)} if ticket else {}
         else:  # open tickets, plus closed ones still linked (their unsent public notes)
-            from ..domain.model import Status
+            from ..service import final_statuses, open_statuses
 
-            statuses = [st.value for st in Status if st.is_open]
+            statuses = open_statuses()
             tickets = store.tickets(statuses=statuses)
             events = store.events_by_ticket(statuses)
-            final = [st.value for st in Status if not st.is_open]
+            final = final_statuses()
             for tid in store.closed_with_unsent_notes(final):
                 ticket = store.get_ticket(tid)
                 if ticket is not None:
