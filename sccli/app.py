@@ -1,6 +1,7 @@
 """The imperative shell's context: workspace, store, clock and language for one command.
 
-Everything is loaded lazily, so a command touches only what it needs.
+Everything is loaded lazily, so a command touches only what it needs. It is what the use
+cases call a ``Workspace`` (sccli.usecases.context).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from .errors import UsageError
 
 if TYPE_CHECKING:
     from .config import Settings
+    from .secrets import TicketVault
     from .store import Store
 
 
@@ -41,23 +43,30 @@ def detect_language(explicit: str | None) -> str:
 
 
 class App:
+    """The CLI's workspace: loads configuration and store on first use (a ``Workspace``)."""
+
     def __init__(
         self,
         home: str | None = None,
         db: str | None = None,
         at: str | None = None,
         lang: str | None = None,
+        future: bool = False,
+        vault: TicketVault | None = None,
+        clock: str | None = None,
     ):
-        self.home = Path(home).expanduser() if home else default_home()
+        self.home = (Path(home).expanduser() if home else default_home()).absolute()
         self.db = db
         self._at = at
-        text = at or os.environ.get("SCCLI_NOW")
-        if text:  # a malformed "now" is a mistake even for commands that never read it
-            from zoneinfo import ZoneInfo as _Zone
-
-            parse_instant(text, _Zone("UTC"), "--at / SCCLI_NOW")
+        self._clock_text = clock or os.environ.get("SCCLI_NOW") or None
+        for text, what in ((at, "--at"), (self._clock_text, "SCCLI_NOW")):
+            if text:  # a malformed instant is a mistake even for commands that never read it
+                parse_instant(text, ZoneInfo("UTC"), what)
         self.lang = detect_language(lang)
+        self.allow_future = future
         self._store: Store | None = None
+        if vault is not None:
+            self.__dict__["vault"] = vault
 
     # -- configuration ---------------------------------------------------------------
     def require_workspace(self) -> None:
@@ -83,18 +92,24 @@ class App:
 
     # -- time ------------------------------------------------------------------------
     @cached_property
-    def now(self) -> datetime:
-        """Fixed once per command: --at, then SCCLI_NOW, then the system clock."""
-        text = self._at or os.environ.get("SCCLI_NOW")
-        if text:
-            return parse_instant(text, self.tz, "--at / SCCLI_NOW")
+    def clock(self) -> datetime:
+        """"Now", fixed once per command: SCCLI_NOW (simulations, tests), else the system."""
+        if self._clock_text:
+            return parse_instant(self._clock_text, self.tz, "SCCLI_NOW")
         return system_now().astimezone(self.tz).replace(microsecond=0)
+
+    @cached_property
+    def at(self) -> datetime:
+        """The instant asked about (reads) or the date of a write: --at, else the clock."""
+        if self._at:
+            return parse_instant(self._at, self.tz, "--at")
+        return self.clock
 
     def instant(self, text: str, what: str) -> datetime:
         return parse_instant(text, self.tz, what)
 
     @cached_property
-    def vault(self):
+    def vault(self) -> TicketVault:
         """Where secrets found in tickets go (OS keyring, or an encrypted workspace file)."""
         from .secrets import TicketVault
 

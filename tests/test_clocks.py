@@ -17,8 +17,9 @@ from sccli.domain.clocks import (
     reaction_deadline,
     read_clocks,
 )
-from sccli.domain.lifecycle import fold
-from sccli.domain.model import Event, EventKind, Priority
+from sccli.domain.history import history as fold
+from sccli.domain.model import EventKind, Priority
+from sccli.store.codec import event_from_data as Event
 
 K, S = EventKind, ClockState
 MSK = ZoneInfo("Europe/Moscow")
@@ -53,9 +54,14 @@ def reg(at: datetime, priority: str | None = "critical") -> tuple:
     return (K.REGISTERED, at, {"priority": priority})
 
 
-def clocks(events: list[Event], now: datetime, policy: SlaPolicy = POLICY) -> dict[str, list]:
+def read(events, calendar, policy, now, running_only=False):
+    """The clocks of the folded events."""
+    return read_clocks(fold(events), calendar, policy, now, running_only)
+
+
+def clocks(events: list, now: datetime, policy: SlaPolicy = POLICY) -> dict[str, list]:
     out: dict[str, list[ClockReading]] = {}
-    for r in read_clocks(events, CAL, policy, now):
+    for r in read(events, CAL, policy, now):
         out.setdefault(r.clock, []).append(r)
     return out
 
@@ -287,7 +293,7 @@ def test_acceptance_reading_across_dst():
     )
     (a,) = [
         r
-        for r in read_clocks(ev, cal, POLICY, datetime(2026, 3, 31, 12, tzinfo=ber))
+        for r in read(ev, cal, POLICY, datetime(2026, 3, 31, 12, tzinfo=ber))
         if r.clock == "acceptance"
     ]
     assert a.deadline == datetime(2026, 4, 1, 12, tzinfo=ber)
@@ -348,7 +354,7 @@ def test_resolution_resolved_reopened_rejected():
 
 def test_naive_estimate_is_read_in_calendar_zone():
     ev = history(reg(mon(9)), (K.RESPONDED, mon(9, 5)))
-    ev.append(Event("T-1", 9, K.ESTIMATE_SET, mon(9, 10), "", {"estimate": "2026-11-24T17:00"}))
+    ev.append(Event("T-1", 9, K.ESTIMATE_SET, mon(9, 10), "", {"estimate": "2026-11-24T17:00+03:00"}))
     (r,) = clocks(ev, mon(12))["resolution"]
     assert r.deadline == mon(17, day=1)
 
@@ -365,7 +371,7 @@ def test_full_history_order_and_states():
         (K.RESOLVED, mon(16, day=3)),
         (K.ACCEPTED, mon(10, day=4)),
     )
-    got = read_clocks(list(reversed(ev)), CAL, POLICY, mon(12, day=4))  # order is restored
+    got = read(list(reversed(ev)), CAL, POLICY, mon(12, day=4))  # order is restored
     assert [(r.clock, r.state) for r in got] == [
         ("reaction", S.MET),
         ("feedback", S.ANSWERED),
@@ -377,9 +383,9 @@ def test_full_history_order_and_states():
 
 
 def test_empty_and_naive():
-    assert read_clocks([], CAL, POLICY, mon(10)) == []
+    assert read([], CAL, POLICY, mon(10)) == []
     with pytest.raises(ValueError, match="naive"):
-        read_clocks(history(reg(mon(9))), CAL, POLICY, datetime(2026, 11, 23, 10))
+        read(history(reg(mon(9))), CAL, POLICY, datetime(2026, 11, 23, 10))
 
 
 def test_deadline_helpers():
@@ -428,7 +434,7 @@ def test_running_only_keeps_exactly_the_running_clocks():
         est(mon(11, 30, day=1), mon(17, day=3)),
     )
     now = mon(12, day=4)
-    every = read_clocks(ev, CAL, POLICY, now)
-    running = read_clocks(ev, CAL, POLICY, now, running_only=True)
+    every = read(ev, CAL, POLICY, now)
+    running = read(ev, CAL, POLICY, now, running_only=True)
     assert running == [r for r in every if r.is_open]
     assert [r.clock for r in running] == ["feedback", "resolution"]

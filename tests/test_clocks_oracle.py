@@ -9,12 +9,19 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sccli.domain.clocks import ClockState, SlaPolicy, read_clocks
-from sccli.domain.model import Event, EventKind, Priority
+from sccli.domain.clocks import ClockState, SlaPolicy
+from sccli.domain.clocks import read_clocks as _read_clocks
+from sccli.domain.history import history
+from sccli.domain.model import EventKind, Priority
+from sccli.store.codec import event_from_data as Event
 from tests.test_calendar_oracle import CALENDARS, ORACLES, PROPERTY, SPECS, instants, ts
 
 POLICY = SlaPolicy()
 K = EventKind
+
+
+def read_clocks(events, calendar, policy, now):
+    return _read_clocks(history(events), calendar, policy, now)
 calendar_names = pytest.mark.parametrize("name", sorted(SPECS))
 minutes = st.integers(0, 15 * 24 * 60)
 

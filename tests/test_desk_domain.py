@@ -8,12 +8,12 @@ import pytest
 
 from sccli.config import default_sla_text, parse_sla
 from sccli.domain.contacts import authorized_at, is_authorized, normalize_email
+from sccli.domain.events import Reordered
+from sccli.domain.history import Reorder
 from sccli.domain.model import (
     Channel,
     Contact,
     DomainError,
-    Event,
-    EventKind,
     Hosting,
     Priority,
     Source,
@@ -67,6 +67,10 @@ def _item(tid, hours, status=Status.NEW, prio=None, events=()):
     return QueueItem(tid, T0 + timedelta(hours=hours), status, prio, list(events))
 
 
+def _move(tid, seq, at, before, agreed_by):
+    return Reorder(tid, seq, at, before, agreed_by)
+
+
 def test_queue_is_oldest_first_and_skips_solved():
     queue = client_queue([
         _item("A-3", 3), _item("A-1", 1, Status.IN_PROGRESS), _item("A-2", 2, Status.RESOLVED),
@@ -77,10 +81,8 @@ def test_queue_is_oldest_first_and_skips_solved():
 
 
 def test_agreed_moves_apply_in_time_order():
-    move_first = Event("A-3", 2, EventKind.REORDERED, T0 + timedelta(hours=10),
-                       "x", {"position": "first", "agreed_by": "Olga"})
-    move_before = Event("A-2", 2, EventKind.REORDERED, T0 + timedelta(hours=11),
-                        "x", {"before": "A-3", "agreed_by": "Olga"})
+    move_first = _move("A-3", 2, T0 + timedelta(hours=10), None, "Olga")
+    move_before = _move("A-2", 2, T0 + timedelta(hours=11), "A-3", "Olga")
     queue = client_queue([_item("A-1", 1), _item("A-2", 2, events=[move_before]),
                           _item("A-3", 3, events=[move_first])])
     assert [e.ticket_id for e in queue] == ["A-2", "A-3", "A-1"]
@@ -101,7 +103,7 @@ def test_moves_need_agreement_and_a_queued_ticket():
         check_move(queue, "A-9", None, "Olga")
     with pytest.raises(DomainError, match="before itself"):
         check_move(queue, "A-2", "A-2", "Olga")
-    assert check_move(queue, "A-2", "A-1", "Olga") == {"before": "A-1", "agreed_by": "Olga"}
+    assert check_move(queue, "A-2", "A-1", "Olga") == Reordered(before="A-1", agreed_by="Olga")
 
 
 def test_authorized_contact_by_effective_time():

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from sccli.domain.model import Channel, Client, Contact, Event, EventKind, Hosting, Ticket
+from sccli.domain.model import Channel, Client, Contact, EventKind, Hosting, Priority, Ticket
 from sccli.errors import TemporaryFailure, UsageError
 from sccli.store import open_store
 from sccli.store.base import StoreTooNew
+from sccli.store.codec import event_from_data as Event
 from sccli.store.migrations import LATEST
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -35,7 +36,7 @@ def _ticket(store, client="ACME", title="Вход не работает") -> Tic
         tid = store.next_ticket_id(client)
         ticket = Ticket(tid, client, "it@acme.ru", title, "Тело «заявки»", Channel.EMAIL, False, T0)
         first = Event(tid, 1, EventKind.REGISTERED, T0, "x", {"priority": "critical"})
-        store.add_ticket(ticket, first, "new")
+        store.add_ticket(ticket, first, "new", T0)
     return ticket
 
 
@@ -51,7 +52,7 @@ def test_round_trip_with_cyrillic(store):
     assert store.get_ticket("ACME-1") == ticket
     assert store.get_client("ACME").name == "Акме «Рога и копыта»"
     assert [e.kind for e in store.events("ACME-1")] == [EventKind.REGISTERED]
-    assert store.events("ACME-1")[0].data == {"priority": "critical"}
+    assert store.events("ACME-1")[0].payload.priority is Priority.CRITICAL
     assert _ticket(store).id == "ACME-2"
 
 
@@ -111,7 +112,8 @@ def test_migration_upgrades_an_old_store_in_place(db_target, tmp_path):
             (T0.isoformat(),),
         )
         for seq, kind in ((1, EventKind.REGISTERED), (2, EventKind.RESPONDED), (3, EventKind.RESOLVED)):
-            old.insert_event(Event("ACME-1", seq, kind, T0, "x", {"message": "m"}), T0)
+            data = {} if kind is EventKind.REGISTERED else {"message": "m"}
+            old.insert_event(Event("ACME-1", seq, kind, T0, "x", data), T0)
     old.close()
     upgraded = open_store(db_target, tmp_path)
     assert upgraded.schema_version() == LATEST
@@ -143,27 +145,28 @@ def test_concurrent_writers_never_collide(tmp_path, db_target):
     """Eight sccli at once on one store: distinct ticket numbers, every note kept in order."""
     import threading
 
-    from sccli import service
     from sccli.app import App
     from sccli.config import default_config_text, default_sla_text
-    from sccli.domain.model import EventKind
+    from sccli.domain.events import Note
+    from sccli.usecases import clients
+    from sccli.usecases import tickets as service
 
     home = tmp_path / "ws"
     home.mkdir()
     (home / "sccli.yaml").write_text(default_config_text(), encoding="utf-8")
     (home / "sla.yaml").write_text(default_sla_text(), encoding="utf-8")
-    first = App(home=str(home), db=db_target, at="2026-11-23T10:00")
-    service.add_client(first, "ACME", "Acme", None, "on-premise", "it@acme.ru")
+    first = App(home=str(home), db=db_target, at="2026-11-23T10:00", clock="2026-11-23T10:00")
+    clients.add_client(first, "ACME", "Acme", None, "on-premise", "it@acme.ru")
     service.add_ticket(first, "ACME", "it@acme.ru", "shared", "", None, "portal", False)
     first.close()
     errors, ids = [], []
 
     def work(n: int) -> None:
-        app = App(home=str(home), db=db_target, at="2026-11-23T10:00")
+        app = App(home=str(home), db=db_target, at="2026-11-23T10:00", clock="2026-11-23T10:00")
         try:
             ticket = service.add_ticket(app, "ACME", "it@acme.ru", f"t{n}", "", None, "portal", False)
             ids.append(ticket.id)
-            service.record(app, "ACME-1", EventKind.NOTE, {"message": f"n{n}"})
+            service.record(app, "ACME-1", Note(message=f"n{n}"))
         except Exception as exc:  # noqa: BLE001 - collected for the assertion
             errors.append(exc)
         finally:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-
 import click
 
-from .. import desk
 from ..i18n import tr
 from ..render import Column, emit
+from ..usecases import views
 from . import app_of, format_option
 from .sla import parse_month
 
@@ -31,9 +29,8 @@ def billing(ctx, month, client_key, fmt) -> None:
     layers, phone/messenger support and requests registered on the client's behalf."""
     app = app_of(ctx)
     first, last = parse_month(month)
-    lo = datetime.combine(first, datetime.min.time(), app.tz)
-    hi = datetime.combine(last + timedelta(days=1), datetime.min.time(), app.tz)
-    rows = desk.billable_work(app, lo, hi, client_key)
+    lo, hi = views.month_bounds(app, first, last)
+    rows = views.billable_work(app, lo, hi, client_key)
     for row in rows:
         row["reasons_text"] = "; ".join(tr(r, app.lang) for r in row["reasons"])
     if fmt != "table":

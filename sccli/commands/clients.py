@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import click
 
-from .. import service
-from ..domain.contacts import authorized_at
 from ..render import Column, emit, to_json
+from ..usecases import clients as cases
 from . import app_of, format_option
 
 CLIENT_COLUMNS = [
@@ -53,7 +52,7 @@ def client_add(ctx, key, name, system_url, hosting, contact, fmt) -> None:
           --contact it@acme.example
     """
     app = app_of(ctx)
-    added = service.add_client(app, key, name, system_url, hosting, contact)
+    added = cases.add_client(app, key, name, system_url, hosting, contact)
     if fmt == "json":
         click.echo(to_json({"key": added.key}))
     else:
@@ -67,8 +66,7 @@ def client_list(ctx, fmt) -> None:
     """List clients with their current authorized contact."""
     app = app_of(ctx)
     rows = []
-    for c in app.store.clients():
-        current = authorized_at(app.store.contacts(c.key), app.now)
+    for c, current in cases.clients_with_contacts(app):
         rows.append(
             {
                 "key": c.key,
@@ -100,7 +98,7 @@ def contact_set(ctx, client_key, email, name, effective, notice) -> None:
     """
     app = app_of(ctx)
     when = app.instant(effective, "--effective") if effective else None
-    saved = service.set_contact(app, client_key, email, name, when, notice)
+    saved = cases.set_contact(app, client_key, email, name, when, notice)
     click.echo(f"{saved.client}: {saved.email} from {saved.effective.isoformat()}")
 
 
@@ -112,9 +110,7 @@ def contact_set(ctx, client_key, email, name, effective, notice) -> None:
 def contact_show(ctx, client_key, history, fmt) -> None:
     """Show CLIENT's authorized contact (at --at, default now)."""
     app = app_of(ctx)
-    found = service.require_client(app, client_key)
-    contacts = app.store.contacts(found.key)
-    current = authorized_at(contacts, app.now)
+    found, contacts, current = cases.contacts_of(app, client_key)
     chosen = contacts if history else ([current] if current else [])
     rows = [
         {

@@ -13,11 +13,13 @@ from pathlib import Path
 
 import click
 
-from .. import service
 from ..app import App
 from ..config import CONFIG_FILE, SLA_FILE, default_sla_text
+from ..domain.events import Note
 from ..domain.model import EventKind
 from ..errors import UsageError
+from ..store.codec import from_data
+from ..usecases import clients, tickets
 from . import app_of
 
 DEMO_NOW = "2026-11-25T11:00:00+03:00"
@@ -182,7 +184,7 @@ def build(app: App) -> dict[str, str]:
     tz = app.tz
     start = datetime(2026, 11, 1, 9, 0, tzinfo=tz)
     for key, name, url, hosting, contact in CLIENTS:
-        service.add_client(app, key, name, url, hosting, None)
+        clients.add_client(app, key, name, url, hosting, None)
         with app.store.transaction() as store:
             store.add_contact(Contact(key, contact, None, start, "договор, приложение 1"), start)
     with app.store.transaction() as store:  # ACME appointed a new contact mid-month
@@ -191,11 +193,12 @@ def build(app: App) -> dict[str, str]:
     ids = {}
     for key, client, sender, title, body, prio, channel, on_behalf, at, actions in TICKETS:
         registered = datetime.fromisoformat(at).replace(tzinfo=tz)
-        ticket = service.add_ticket(app, client, sender, title, body, prio, channel, on_behalf, registered)
+        ticket = tickets.add_ticket(app, client, sender, title, body, prio, channel, on_behalf, registered)
         ids[key] = ticket.id
         for offset, kind, data in actions:
             delta = offset if isinstance(offset, timedelta) else timedelta(seconds=offset)
-            service.record(app, ticket.id, EventKind(kind), data, registered + delta, "engineer")
+            payload = from_data(EventKind(kind), data)
+            tickets.record(app, ticket.id, payload, registered + delta, "engineer")
     return ids
 
 
@@ -226,8 +229,7 @@ def round_trip(app: App, home: Path, ids: dict[str, str]) -> None:
     link = app.store.links(ticket_id=partner_ticket, tracker="partner-x")[0]
     LocalTracker(home / "trackers" / "partner-x").add_comment(
         link.remote_id, PARTNER_REPLY, "dev@partner-x.example")
-    service.record(app, partner_ticket, EventKind.NOTE, {"message": PUBLIC_NOTE, "public": True},
-                   who="engineer")
+    tickets.record(app, partner_ticket, Note(message=PUBLIC_NOTE, public=True), who="engineer")
     click.echo("")
     click.echo(f"# partner-x replies on its issue #{link.remote_id}; the engineer adds a public"
                f" note to {partner_ticket} (its password is redacted before it leaves)")
@@ -265,10 +267,15 @@ def demo(ctx, home_dir, force) -> None:
     home.mkdir(parents=True, exist_ok=True)
     (home / CONFIG_FILE).write_text(CONFIG, encoding="utf-8")
     (home / SLA_FILE).write_text(default_sla_text(), encoding="utf-8")
-    app = App(home=str(home), db=str(home / "sccli.db"), at=DEMO_NOW, lang=root.lang)
     from ..secrets import TicketVault
+    from ..store import open_store
 
-    app.__dict__["vault"] = TicketVault(home, mode="file", namespace=app.store.instance_id())
+    store = open_store(str(home / "sccli.db"), home)
+    vault = TicketVault(home, mode="file", namespace=store.instance_id())
+    store.close()
+    # The demo's own clock: everything happens at the demo time, on every machine.
+    app = App(home=str(home), db=str(home / "sccli.db"), lang=root.lang, vault=vault,
+              clock=DEMO_NOW)
     ctx.call_on_close(app.close)
     ids = build(app)
     from .sla import status

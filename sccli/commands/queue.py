@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import click
 
-from .. import desk, service
 from ..domain.queue import critical_behind
 from ..i18n import tr
 from ..render import Column, emit
+from ..usecases import views
 from . import app_of, format_option
 
 COLUMNS = [
@@ -41,11 +41,8 @@ def queue() -> None:
 def show(ctx, client_key, fmt) -> None:
     """Each client's unsolved tickets in the order they are analysed; only #1 is in work."""
     app = app_of(ctx)
-    keys = [service.require_client(app, client_key).key] if client_key else [
-        c.key for c in app.store.clients()]
     rows = []
-    for key in keys:
-        entries = desk.queue_of(app, key)
+    for key, entries in views.all_queues(app, client_key).items():
         behind = critical_behind(entries)
         for e in entries:
             note = ""
@@ -79,5 +76,5 @@ def move(ctx, ticket_id, first, before, agreed_by) -> None:
     app = app_of(ctx)
     if first == bool(before):
         raise click.UsageError("give exactly one of --first or --before OTHER")
-    entries = desk.move_in_queue(app, ticket_id, before, agreed_by)
+    entries = views.move_in_queue(app, ticket_id, before, agreed_by)
     click.echo(" → ".join(e.ticket_id for e in entries))

@@ -8,19 +8,20 @@ from pathlib import Path
 
 import click
 
-from .. import service
-from ..domain import lifecycle
 from ..domain.clocks import (
     ClockReading,
     acceptance_deadline,
     feedback_deadline,
     reaction_deadline,
 )
-from ..domain.model import Priority, client_of
-from ..domain.report import FAIL_ON, TicketFacts, duration_text, month_report, urgency_key
+from ..domain.durations import duration_text
+from ..domain.model import Priority
+from ..domain.report import FAIL_ON
 from ..errors import SLA_BREACH, UsageError
 from ..i18n import tr
 from ..render import FORMATS, Column, emit, paint, to_json
+from ..usecases import views
+from ..usecases.views import Running
 from . import app_of, format_option
 
 STATUS_COLUMNS = [
@@ -37,11 +38,12 @@ STATE_COLORS = {"breached": "red", "client-overdue": "magenta", "warning": "yell
 
 
 def reading_row(
-    ticket_id: str, priority: Priority | None, r: ClockReading, tz, lang: str = "en"
+    ticket_id: str, client: str, priority: Priority | None, r: ClockReading, tz,
+    lang: str = "en",
 ) -> dict:
     return {
         "ticket": ticket_id,
-        "client": client_of(ticket_id),
+        "client": client,
         "priority": priority.value if priority else None,
         "clock": r.clock if not r.sequence else f"{r.clock} #{r.sequence}",
         "state": r.state.value,
@@ -54,18 +56,9 @@ def reading_row(
     }
 
 
-def _running(app, client: str | None, policy=None) -> list[tuple[str, Priority | None, ClockReading]]:
-    """Every running clock of every open ticket, most urgent first."""
-    running = []
-    for tid, (events, readings) in service.clocks_of_open_tickets(app, client, policy).items():
-        priority = lifecycle.current_priority(events)
-        running.extend((urgency_key(r), tid, priority, r) for r in readings if r.is_open)
-    running.sort(key=lambda item: item[0])
-    return [(tid, priority, r) for _, tid, priority, r in running]
-
-
-def _rows(app, running) -> list[dict]:
-    return [reading_row(tid, priority, r, app.tz, app.lang) for tid, priority, r in running]
+def _rows(app, running: list[Running]) -> list[dict]:
+    return [reading_row(item.history.ticket_id, item.history.client, item.history.priority,
+                        item.reading, app.tz, app.lang) for item in running]
 
 
 @click.group("sla")
@@ -128,7 +121,7 @@ def deadline(ctx, clock, priority, at, fmt) -> None:
 def status(ctx, client_key, fmt) -> None:
     """Every open ticket's running clocks, most urgent first."""
     app = app_of(ctx)
-    rows = _rows(app, _running(app, client_key))
+    rows = _rows(app, views.running_clocks(app, client_key))
     if fmt == "table":
         for row in rows:
             state = row["state"]
@@ -154,14 +147,9 @@ def check(ctx, warn_at, fail_on, junit, client_key, fmt) -> None:
     an answer, an expired acceptance or a passed estimate never fail the check.
     """
     app = app_of(ctx)
-    policy = app.sla.policy
-    if warn_at is not None:
-        import dataclasses
-
-        policy = dataclasses.replace(policy, warn_at=warn_at)
-    running = _running(app, client_key, policy)
+    running = views.running_clocks(app, client_key, views.check_policy(app, warn_at))
     failing = FAIL_ON[fail_on]
-    offending = _rows(app, [item for item in running if item[2].state in failing])
+    offending = _rows(app, [item for item in running if item.reading.state in failing])
     if junit:
         _write_junit(Path(junit), _rows(app, running), failing)
     if fmt == "json":
@@ -206,13 +194,9 @@ def _write_junit(path: Path, rows: list[dict], failing) -> None:
 def explain(ctx, ticket_id) -> None:
     """The trace behind each clock: intervals counted, days skipped, the rule applied."""
     app = app_of(ctx)
-    from ..domain.clocks import read_clocks
-
-    found = service.require_ticket(app, ticket_id)
-    events = app.store.events(found.id)
+    found, readings = views.explain(app, ticket_id)
     cal = app.sla.calendar
-    readings = read_clocks(events, cal, app.sla.policy, app.now)
-    click.echo(f"{found.id} at {app.now.isoformat()} — calendar: {cal.describe()}")
+    click.echo(f"{found.ticket_id} at {app.at.isoformat()} — calendar: {cal.describe()}")
     for r in readings:
         title = r.clock if not r.sequence else f"{r.clock} #{r.sequence}"
         click.echo("")
@@ -221,7 +205,7 @@ def explain(ctx, ticket_id) -> None:
         click.echo(f"  starts: {r.start.astimezone(app.tz).isoformat()}")
         if r.deadline:
             click.echo(f"  deadline: {r.deadline.astimezone(app.tz).isoformat()}")
-        end = r.stopped_at or app.now
+        end = r.stopped_at or app.at
         click.echo(f"  {'stopped' if r.stopped_at else 'now'}: {end.astimezone(app.tz).isoformat()}")
         if r.clock in ("reaction", "feedback"):
             click.echo(f"  business time counted: {duration_text(r.elapsed_seconds)}"
@@ -246,7 +230,7 @@ def explain(ctx, ticket_id) -> None:
 def calendar_cmd(ctx, start, end, fmt) -> None:
     """Business days and hours, and why a day is off (or why a Saturday works)."""
     app = app_of(ctx)
-    first = _date(start, "--from") if start else app.now.date()
+    first = _date(start, "--from") if start else app.at.date()
     last = _date(end, "--to") if end else first + timedelta(days=13)
     if last < first:
         raise UsageError("--to is before --from")
@@ -294,29 +278,9 @@ def parse_month(text: str) -> tuple[date, date]:
 @click.pass_context
 def report(ctx, month, client_key, fmt, output) -> None:
     """Monthly compliance per priority, client-caused delay and estimate extensions."""
-    from ..domain.clocks import read_clocks
-    from ..domain.model import EventKind
-
     app = app_of(ctx)
     first, last = parse_month(month)
-    if client_key:
-        client_key = service.require_client(app, client_key).key
-    tz = app.tz
-    lo = datetime.combine(first, datetime.min.time(), tz)
-    hi = datetime.combine(last + timedelta(days=1), datetime.min.time(), tz)
-    end_of_month = min(app.now, hi)
-    cal, policy = app.sla.calendar, app.sla.policy
-    facts = []
-    events_by_ticket = app.store.events_by_ticket()
-    for t in app.store.tickets(client=client_key):
-        if not lo <= t.registered_at < hi:
-            continue
-        events = events_by_ticket.get(t.id, [])
-        state = lifecycle.fold(events)
-        readings = read_clocks(events, cal, policy, end_of_month)
-        extensions = max(0, sum(e.kind is EventKind.ESTIMATE_SET for e in events) - 1)
-        facts.append(TicketFacts(t.id, t.client, state.priority, t.registered_at, readings, extensions))
-    data = {"month": month, "client": client_key, **month_report(facts, policy.default_priority)}
+    data = views.sla_report(app, first, last, client_key)
     text = _render_report(data, fmt, app.lang)
     if output:
         try:

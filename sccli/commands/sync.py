@@ -207,10 +207,10 @@ def escalate(ctx, ticket_id, party, dry_run, wait, fmt):
 @click.pass_context
 def links(ctx, ticket_id, fmt):
     """Show the remote issues a ticket is linked to, with their state and URL."""
-    from .. import service
+    from ..usecases.tickets import require_ticket
 
     app = app_of(ctx)
-    ticket = service.require_ticket(app, ticket_id)
+    ticket = require_ticket(app, ticket_id)
     rows = [
         {"ticket": lk.ticket_id, "tracker": lk.tracker, "remote_id": lk.remote_id,
          "state": lk.state, "url": lk.url, "created_at": lk.created_at.astimezone(app.tz),

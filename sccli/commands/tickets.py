@@ -7,11 +7,13 @@ from pathlib import Path
 
 import click
 
-from .. import service
-from ..domain import lifecycle
-from ..domain.model import EventKind, Priority, RejectReason, Source, Status
+from ..domain.events import Event
+from ..domain.history import TicketHistory
+from ..domain.model import EventKind, RejectReason
 from ..errors import UsageError
 from ..render import Column, cell, emit, to_json
+from ..usecases import tickets as cases
+from ..usecases import views
 from . import app_of, format_option
 
 LIST_COLUMNS = [
@@ -32,10 +34,12 @@ EVENT_COLUMNS = [
 ]
 
 
-def ticket_row(ticket, state: lifecycle.TicketState, tz) -> dict:
+def ticket_row(state: TicketHistory, tz) -> dict:
+    ticket = state.ticket
+    assert ticket is not None
     return {
         "id": ticket.id,
-        "client": ticket.client,
+        "client": state.client,
         "status": state.status.value,
         "priority": state.priority.value if state.priority else None,
         "registered_at": ticket.registered_at.astimezone(tz),
@@ -100,7 +104,7 @@ def ticket_add(ctx, client_key, reporter, title, body, body_file, priority, chan
     app = app_of(ctx)
     text = _read_body(body, body_file)
     when = app.instant(at, "--at") if at else None
-    added = service.add_ticket(
+    added = cases.add_ticket(
         app, client_key, reporter, title, text, priority, channel, on_behalf, when
     )
     click.echo(to_json({"id": added.id}) if fmt == "json" else added.id)
@@ -113,39 +117,65 @@ def ticket_add(ctx, client_key, reporter, title, body, body_file, priority, chan
 @format_option
 @click.pass_context
 def ticket_list(ctx, client_key, status, priority, fmt):
-    """List tickets, oldest first."""
+    """List tickets, oldest first (as of --at: those registered by then, their status then)."""
     app = app_of(ctx)
-    if client_key:
-        client_key = service.require_client(app, client_key).key
-    if status == "open":
-        statuses = [s.value for s in Status if s.is_open]
-    elif status:
-        statuses = [Status.parse(status).value]
-    else:
-        statuses = None
-    wanted = Priority.parse(priority) if priority else None
-    tickets = app.store.tickets(client=client_key, statuses=statuses)
-    events = app.store.events_by_ticket(statuses)
-    rows = []
-    for t in tickets:
-        state = lifecycle.fold(events.get(t.id, []))
-        if wanted and state.priority is not wanted:
-            continue
-        rows.append(ticket_row(t, state, app.tz))
+    rows = [ticket_row(h, app.tz) for h in views.ticket_list(app, client_key, status, priority)]
     emit(rows, LIST_COLUMNS, fmt, app.lang, empty="no tickets")
 
 
-def _details(event) -> str:
-    data = dict(event.data)
-    parts = []
-    for key in ("message", "priority", "source", "party", "estimate", "reason", "agreed_by"):
-        if data.get(key):
-            parts.append(f"{key}: {data[key]}" if key != "message" else str(data[key]))
-    if data.get("public"):
-        parts.insert(0, "[public]")
-    if data.get("origin"):
-        parts.insert(0, f"[from {data['origin']}]")
-    return "; ".join(parts)
+def _event_row(event: Event, voided_by: dict[int, Event], tz) -> dict:
+    from ..store.codec import stored_data
+
+    void = voided_by.get(event.seq)
+    return {
+        "seq": event.seq,
+        "at": event.at.astimezone(tz),
+        "kind": event.kind.value,
+        "actor": event.actor,
+        "data": stored_data(event),
+        "details": event_details(event) + (f" [voided by #{void.seq}]" if void else ""),
+        **({"voided_by": void.seq} if void else {}),
+    }
+
+
+def event_details(event: Event) -> str:
+    """One line about an event for `ticket show` (every kind: the type checker says so)."""
+    from typing import assert_never
+
+    from ..domain import events as ev
+
+    p = event.payload
+    match p:
+        case ev.Registered():
+            parts = [f"priority: {p.priority.value}"] if p.priority else []
+        case ev.Rejected():
+            parts = [p.message, f"reason: {p.reason.value}"]
+        case ev.Note():
+            parts = [f"[from {p.origin}]"] if p.origin else []
+            parts += ["[public]"] if p.public else []
+            parts.append(p.message)
+        case (ev.Responded() | ev.Asked() | ev.Answered() | ev.Resolved() | ev.Accepted()
+              | ev.AutoAccepted() | ev.Reopened()):
+            parts = [p.message]
+        case ev.PriorityChanged():
+            parts = [f"priority: {p.priority.value}"]
+        case ev.SourceSet():
+            parts = [f"source: {p.source.value}"] + ([f"party: {p.party}"] if p.party else [])
+        case ev.EstimateSet():
+            parts = [f"estimate: {p.estimate.isoformat()}"]
+            parts += [f"reason: {p.reason}"] if p.reason else []
+        case ev.Reordered():
+            parts = [f"agreed_by: {p.agreed_by}"]
+        case ev.Voided():
+            parts = [f"voids #{p.target}", f"reason: {p.reason}"]
+        case ev.Edited():
+            parts = [f"{name}: {value}" for name, value in (
+                ("title", p.title), ("from", p.reporter), ("client", p.client)) if value]
+            parts += ["body changed"] if p.body is not None else []
+            parts.append(f"reason: {p.reason}")
+        case _:
+            assert_never(p)
+    return "; ".join(part for part in parts if part)
 
 
 @ticket.command("show")
@@ -153,23 +183,14 @@ def _details(event) -> str:
 @format_option
 @click.pass_context
 def ticket_show(ctx, ticket_id, fmt):
-    """Show a ticket with its full history."""
+    """Show a ticket with its full history (voided events and edits included)."""
     app = app_of(ctx)
-    found = service.require_ticket(app, ticket_id)
-    events = app.store.events(found.id)
-    state = lifecycle.fold(events)
-    row = ticket_row(found, state, app.tz)
-    history = [
-        {
-            "seq": e.seq,
-            "at": e.at.astimezone(app.tz),
-            "kind": e.kind.value,
-            "actor": e.actor,
-            "data": dict(e.data),
-            "details": _details(e),
-        }
-        for e in events
-    ]
+    state, events = views.ticket_show(app, ticket_id)
+    found = state.ticket
+    assert found is not None
+    row = ticket_row(state, app.tz)
+    voided_by = {target.seq: void for target, void in state.voided}
+    history = [_event_row(e, voided_by, app.tz) for e in events]
     if fmt == "json":
         click.echo(to_json({**row, "body": found.body, "events": history}))
         return
@@ -194,7 +215,7 @@ def _transition_command(name: str, kind: EventKind, help_text: str):
     @click.pass_context
     def command(ctx, ticket_id, message):
         app = app_of(ctx)
-        state = service.transition(app, ticket_id, kind, message)
+        state = cases.transition(app, ticket_id, kind, message)
         click.echo(f"{ticket_id.upper()}: {state.status.value}")
 
     return command
@@ -222,11 +243,7 @@ _transition_command("reopen", EventKind.REOPENED, "Reopen a resolved ticket the 
 def ticket_reject(ctx, ticket_id, reason, message):
     """Refuse the service on one of the contract's three grounds."""
     app = app_of(ctx)
-    if not message.strip():
-        raise UsageError("a rejection needs an explanation for the client (-m TEXT)")
-    _, state = service.record(
-        app, ticket_id, EventKind.REJECTED, {"reason": reason, "message": message.strip()}
-    )
+    state = cases.reject(app, ticket_id, reason, message)
     click.echo(f"{ticket_id.upper()}: {state.status.value} ({reason})")
 
 
@@ -241,30 +258,8 @@ def ticket_reject(ctx, ticket_id, reason, message):
 def ticket_set(ctx, ticket_id, priority, source, party, estimate, reason):
     """Change priority, problem source or resolution estimate."""
     app = app_of(ctx)
-    if not (priority or source or estimate):
-        raise UsageError("nothing to set: give --priority, --source or --estimate")
-    if party and not source:
-        raise UsageError("--party goes with --source")
-    if reason and not estimate:
-        raise UsageError("--reason goes with --estimate")
-    found = service.require_ticket(app, ticket_id)
-    prio = Priority.parse(priority) if priority else None
-    src = Source.parse(source) if source else None
     when = app.instant(estimate, "--estimate") if estimate else None
-    if party and party not in app.settings.parties:
-        known = ", ".join(app.settings.parties) or "none"
-        raise UsageError(f"unknown party {party!r} (parties in sccli.yaml: {known})")
-    with app.store.transaction():
-        if prio:
-            state = lifecycle.fold(app.store.events(found.id))
-            previous = state.priority.value if state.priority else None
-            service.record(
-                app, found.id, EventKind.PRIORITY_CHANGED, {"priority": prio.value, "previous": previous}
-            )
-        if src:
-            service.record(app, found.id, EventKind.SOURCE_SET, {"source": src.value, "party": party})
-        if when:
-            service.set_estimate(app, found.id, when, reason)
+    found = cases.set_fields(app, ticket_id, priority, source, party, when, reason)
     click.echo(f"{found.id}: updated")
 
 
@@ -277,10 +272,7 @@ def ticket_set(ctx, ticket_id, priority, source, party, estimate, reason):
 def ticket_note(ctx, ticket_id, message, public):
     """Add an internal note (or, with --public, one that sync sends to linked trackers)."""
     app = app_of(ctx)
-    text = message.strip()
-    if not text:
-        raise UsageError("the message (-m) is empty")
-    event, _ = service.record(app, ticket_id, EventKind.NOTE, {"message": text, "public": public})
+    event = cases.note(app, ticket_id, message, public)
     click.echo(f"{event.ticket_id}: note #{event.seq}{' (public)' if public else ''}")
 
 
@@ -293,16 +285,14 @@ def ticket_note(ctx, ticket_id, message, public):
 @click.pass_context
 def ticket_ask(ctx, ticket_id, message, missing):
     """Ask the client a clarifying question (starts the 2-business-day clock)."""
-    from .. import desk
-
     app = app_of(ctx)
     if missing == bool(message):
         raise UsageError("give -m TEXT or --missing (one of them)")
     if missing:
-        text, _ = desk.ask_missing(app, ticket_id)
+        text, _ = cases.ask_missing(app, ticket_id)
         click.echo(text)
         return
-    state = service.transition(app, ticket_id, EventKind.ASKED, message)
+    state = cases.transition(app, ticket_id, EventKind.ASKED, message)
     click.echo(f"{ticket_id.upper()}: {state.status.value}")
 
 
@@ -312,14 +302,53 @@ def ticket_ask(ctx, ticket_id, message, missing):
 @click.pass_context
 def ticket_secret(ctx, ticket_id, fmt):
     """Show the credentials sccli moved out of a ticket (for the engineer who needs them)."""
-    from ..domain.redaction import REF_RE
-
     app = app_of(ctx)
-    found = service.require_ticket(app, ticket_id)
-    texts = service.stored_texts(found, app.store.events(found.id))
-    refs = list(dict.fromkeys(ref for t in texts for ref in REF_RE.findall(t)))
+    found, refs = cases.secret_refs(app, ticket_id)
     rows = [{"reference": ref, "value": app.vault.get(ref)} for ref in refs]
     click.echo(f"{found.id}: secrets are shown on request only; never paste them into other"
                f" trackers ({app.vault.backend})", err=True)
     emit(rows, [Column("reference", "reference", "ссылка"), Column("value", "value", "значение")],
          fmt, app.lang, empty=f"{found.id}: no secrets")
+
+
+@ticket.command("void")
+@click.argument("ticket_id", metavar="ID")
+@click.argument("event", metavar="EVENT")
+@click.option("--reason", required=True, metavar="TEXT", help="Why the event is cancelled.")
+@click.pass_context
+def ticket_void(ctx, ticket_id, event, reason):
+    """Cancel one event of a ticket (a mistake); the history keeps both.
+
+    EVENT is the event number from `ticket show`. Voiding the registration (#1) removes
+    a test ticket from every view and report. The later steps that depend on an event
+    must be voided first.
+
+    \b
+    Example:
+      sccli ticket void ACME-12 4 --reason "typo in --at: 2027 instead of 2026"
+    """
+    app = app_of(ctx)
+    done = cases.void(app, ticket_id, cases.parse_seq(event), reason)
+    click.echo(f"{done.ticket_id}: event #{event.lstrip('#')} voided by #{done.seq}")
+
+
+@ticket.command("edit")
+@click.argument("ticket_id", metavar="ID")
+@click.option("--title", help="The corrected subject.")
+@click.option("--body", help="The corrected text.")
+@click.option("--body-file", metavar="FILE", help="Read the corrected text from FILE ('-' = stdin).")
+@click.option("--from", "reporter", metavar="EMAIL", help="The corrected sender.")
+@click.option("--client", "client_key", metavar="KEY", help="The client the ticket belongs to.")
+@click.option("--reason", required=True, metavar="TEXT", help="Why it is corrected.")
+@click.pass_context
+def ticket_edit(ctx, ticket_id, title, body, body_file, reporter, client_key, reason):
+    """Correct a ticket's title, text, sender or client; the old values stay in history.
+
+    \b
+    Example:
+      sccli ticket edit ACME-12 --from olga@acme.ru --reason "registered from the wrong address"
+    """
+    app = app_of(ctx)
+    text = _read_body(body, body_file) if (body is not None or body_file is not None) else None
+    done = cases.edit(app, ticket_id, reason, title, text, reporter, client_key)
+    click.echo(f"{done.ticket_id}: edited (#{done.seq})")

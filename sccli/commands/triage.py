@@ -6,12 +6,12 @@ import sys
 
 import click
 
-from .. import desk
-from ..domain.report import duration_text
+from ..domain.durations import duration_text
 from ..domain.triage import TriageRow, advice, missing_labels, proposals
 from ..errors import UsageError
 from ..i18n import tr
 from ..render import Column, emit, paint
+from ..usecases import views
 from . import app_of, format_option
 
 COLUMNS = [
@@ -130,16 +130,16 @@ def triage(ctx, client_key, fmt, apply_, interactive, lang) -> None:
         raise UsageError("choose --apply or --interactive, not both")
     if interactive and not stdin_is_terminal():
         raise UsageError("--interactive needs a terminal; use --apply for unattended runs")
-    rows = desk.triage(app, client_key)
+    rows = views.triage(app, client_key)
     if apply_ or interactive:
         done = []
         for row in rows:
             if interactive and not _confirm(row, lang):
                 continue
-            done.extend(desk.apply_row(app, row))
+            done.extend(views.apply_row(app, row))
         for line in done or ["nothing to apply" if lang != "ru" else "применять нечего"]:
             click.echo(line)
-        rows = desk.triage(app, client_key)
+        rows = views.triage(app, client_key)
         if fmt == "table":
             click.echo("")
     color = fmt == "table"

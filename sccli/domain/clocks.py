@@ -1,4 +1,4 @@
-"""The contract's four clocks, read from a ticket's events (nothing derived is stored).
+"""The contract's four clocks, read from a ticket's folded history (nothing derived is stored).
 
 * reaction — registration → first response (or clarifying question); business time; the
   target is the priority in force at the response (or now); warns at ``warn_at``.
@@ -18,14 +18,16 @@ in state "stopped"; a rejection before any response stops the reaction clock (me
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 from enum import StrEnum
 from functools import lru_cache
 
 from .calendar import BusinessCalendar
-from .model import Event, EventKind, Priority
+from .durations import duration_text
+from .history import TicketHistory
+from .model import EventKind, Priority
 
 K = EventKind
 _SECOND = timedelta(seconds=1)
@@ -167,112 +169,40 @@ def acceptance_deadline(
     return start, wall.astimezone(UTC).astimezone(start.tzinfo)
 
 
-@lru_cache(maxsize=256)
-def _fmt_duration(seconds: int) -> str:
-    """1800 → '30 min', 5400 → '1 h 30 min', 64800 → '18 h'."""
-    sign, seconds = ("-" if seconds < 0 else ""), abs(seconds)
-    h, rest = divmod(seconds, 3600)
-    m, s = divmod(rest, 60)
-    parts = [f"{h} h"] * bool(h) + [f"{m} min"] * bool(m) + [f"{s} s"] * bool(s)
-    return sign + (" ".join(parts) or "0 s")
-
-
-def _priority(value: object) -> Priority | None:
-    if not value:
-        return None
-    if isinstance(value, Priority):
-        return value
-    try:
-        return Priority(str(value))
-    except ValueError:
-        return Priority.parse(str(value))
-
-
-def _estimate(value: object, calendar: BusinessCalendar) -> datetime:
-    at = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-    return at.replace(tzinfo=calendar.tz) if at.tzinfo is None else at
-
-
 def read_clocks(
-    events: Sequence[Event],
+    h: TicketHistory,
     calendar: BusinessCalendar,
     policy: SlaPolicy,
     now: datetime,
     running_only: bool = False,
 ) -> list[ClockReading]:
-    """Every clock of one ticket at ``now``, from its events (one pass, no folding).
+    """Every clock of one ticket at ``now``, from its folded history.
 
     Order: reaction, feedback #1…n, acceptance, resolution (those that exist).
     ``running_only`` skips clocks already stopped (what `sla check` and `sla status`
     need; it saves the calendar arithmetic of every met reaction).
     """
     now = calendar.localize(now)
-    if not events:
+    if not h.exists or h.registered_at is None:
         return []
-    if events[-1].seq != len(events) or events[0].seq != 1:
-        # The store numbers events 1..n and returns them in order; anything else is sorted.
-        events = sorted(events, key=lambda e: e.seq)
-    ticket_id = events[0].ticket_id
-    registered: datetime | None = None
-    priority: Priority | None = None
-    reaction_stop: datetime | None = None
-    questions: list[list] = []  # [asked_at, stopped_at, kind that stopped it]
-    open_q: list | None = None
-    resolved: datetime | None = None  # latest "resolved"
-    acc_stop: tuple[datetime, EventKind] | None = None  # what ended the acceptance window
-    res_stop: datetime | None = None  # "resolved" not followed by "reopened"
-    rejected: datetime | None = None
-    estimates: list[tuple[datetime, datetime, str | None]] = []
-    for ev in events:
-        kind = ev.kind
-        if kind is K.NOTE or kind is K.SOURCE_SET or kind is K.REORDERED:
-            continue  # the commonest events: no clock depends on them
-        if kind is K.REGISTERED:
-            registered, priority = ev.at, _priority(ev.data.get("priority"))
-        elif kind is K.PRIORITY_CHANGED:
-            if reaction_stop is None:
-                priority = _priority(ev.data.get("priority"))
-        elif kind is K.RESPONDED or kind is K.ASKED:
-            if reaction_stop is None:
-                reaction_stop = ev.at
-            if kind is K.ASKED:
-                open_q = [ev.at, None, None]
-                questions.append(open_q)
-        elif kind is K.ANSWERED:
-            if open_q is not None:
-                open_q[1:] = [ev.at, K.ANSWERED]
-                open_q = None
-        elif kind is K.ESTIMATE_SET:
-            estimates.append(
-                (ev.at, _estimate(ev.data["estimate"], calendar), ev.data.get("reason"))
-            )
-        elif kind is K.RESOLVED:
-            resolved = res_stop = ev.at
-            acc_stop = None
-        elif kind in (K.ACCEPTED, K.AUTO_ACCEPTED):
-            acc_stop = (ev.at, K.ACCEPTED)
-        elif kind is K.REOPENED:
-            acc_stop, res_stop = (ev.at, K.REOPENED), None
-        elif kind is K.REJECTED:
-            rejected = ev.at
-            if open_q is not None:
-                open_q[1:] = [ev.at, K.REJECTED]
-                open_q = None
-
+    ticket_id, rejected = h.ticket_id, h.rejected_at
     out: list[ClockReading] = []
     hours = calendar.describe()
-    if registered is not None:
-        stop = reaction_stop or rejected
-        if not (running_only and stop):
-            out.append(_reaction(ticket_id, registered, priority, stop, calendar, policy, now, hours))
-    for n, (asked, stop, why) in enumerate(questions, 1):
-        if not (running_only and stop):
-            out.append(_feedback(ticket_id, n, asked, stop, why, calendar, policy, now, hours))
-    if resolved is not None and not (running_only and acc_stop):
-        out.append(_acceptance(ticket_id, resolved, acc_stop, calendar, policy, now))
-    if estimates and not (running_only and (res_stop or rejected)):
-        begin = registered or events[0].at
-        out.append(_resolution(ticket_id, begin, estimates, res_stop, rejected, calendar, now))
+    stop = h.first_response_at or rejected
+    if not (running_only and stop):
+        out.append(_reaction(ticket_id, h.registered_at, h.reaction_priority, stop, calendar,
+                             policy, now, hours))
+    for q in h.questions:
+        if not (running_only and q.stopped_at):
+            out.append(_feedback(ticket_id, q.number, q.asked_at, q.stopped_at, q.stopped_by,
+                                 calendar, policy, now, hours))
+    acc_stop = h.acceptance_stop
+    if h.resolved_at is not None and not (running_only and acc_stop):
+        out.append(_acceptance(ticket_id, h.resolved_at, acc_stop, calendar, policy, now))
+    if h.estimates and not (running_only and (h.resolution_stop or rejected)):
+        estimates = [(e.at, e.estimate, e.reason) for e in h.estimates]
+        out.append(_resolution(ticket_id, h.registered_at, estimates, h.resolution_stop,
+                               rejected, calendar, now))
     return out
 
 
@@ -307,14 +237,14 @@ def _reaction(
 def _reaction_rule(priority: Priority | None, default: Priority, target: int, hours: str) -> str:
     """The rule text (the same few strings for 100,000 tickets: built once each)."""
     which = f"priority {priority.value}" if priority else f"no priority set (default {default.value})"
-    return f"reaction, {which}: {_fmt_duration(target)} of business time ({hours})"
+    return f"reaction, {which}: {duration_text(target, exact=True)} of business time ({hours})"
 
 
 @lru_cache(maxsize=256)
 def _feedback_rule(n: int, days: int, target: int, hours: str) -> str:
     return (
         f"feedback #{n}: the client answers within {days} business day{'s' * (days != 1)}"
-        f" = {_fmt_duration(target)} of business time ({hours})"
+        f" = {duration_text(target, exact=True)} of business time ({hours})"
     )
 
 

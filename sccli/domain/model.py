@@ -1,21 +1,20 @@
-"""The contract's vocabulary as values: priorities, channels, statuses, sources, events.
+"""The contract's vocabulary as values: priorities, channels, statuses, sources, clients.
 
 Everything here is pure and immutable; ticket state is never stored, it is folded from
-events (see ``lifecycle.py``).
+events (``events.py`` holds the typed log, ``history.py`` the one fold).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from types import MappingProxyType
-from typing import Any, NamedTuple
+
+from ..errors import UsageError
 
 
-class DomainError(ValueError):
-    """A user-facing rule violation (bad value, illegal transition)."""
+class DomainError(UsageError):
+    """A user-facing rule violation (bad value, illegal transition): exit 2."""
 
 
 def _norm(text: str) -> str:
@@ -190,32 +189,8 @@ class EventKind(StrEnum):
     REJECTED = "rejected"
     REORDERED = "reordered"
     NOTE = "note"
-
-
-_NO_DATA: Mapping[str, Any] = MappingProxyType({})
-
-
-class Event(NamedTuple):
-    """One fact in a ticket's append-only history (a named tuple: immutable and cheap to
-    build, which matters when `sla check` reads a million of them).
-
-    ``data`` by kind:
-      registered       priority (str|None), channel, on_behalf (bool), reporter
-      responded/asked/answered/resolved/accepted/reopened   message
-      priority-changed priority, previous
-      source-set       source, party (optional)
-      estimate-set     estimate (ISO), reason (required when extending)
-      rejected         reason, message
-      reordered        position hint, agreed_by
-      note             message, origin (optional), public (bool)
-    """
-
-    ticket_id: str
-    seq: int
-    kind: EventKind
-    at: datetime
-    actor: str = ""
-    data: Mapping[str, Any] = _NO_DATA
+    VOIDED = "voided"
+    EDITED = "edited"
 
 
 @dataclass(frozen=True)
@@ -254,3 +229,9 @@ class Ticket:
     channel: Channel
     on_behalf: bool
     registered_at: datetime
+
+
+# The one place that says which statuses are open (the executor or the client still owes
+# something; "resolved" waits on the client's acceptance) and which are final.
+OPEN_STATUSES: tuple[Status, ...] = tuple(s for s in Status if s.is_open)
+FINAL_STATUSES: tuple[Status, ...] = tuple(s for s in Status if s.is_final)

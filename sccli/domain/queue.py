@@ -2,16 +2,18 @@
 
 Only the head is "in work"; the others are "queued" (their reaction clocks still run).
 The order changes only by agreement between client and executor, recorded as a
-``reordered`` event (``{"position": "first"}`` or ``{"before": OTHER}``, ``agreed_by``).
+``reordered`` event (to the head, or before another ticket; who agreed).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from .model import DomainError, Event, EventKind, Priority, Status
+from .events import Reordered
+from .history import Reorder
+from .model import DomainError, Priority, Status
 
 # Solved (resolved, closed) or refused requests leave the queue.
 QUEUED_STATUSES = frozenset({Status.NEW, Status.IN_PROGRESS, Status.AWAITING_CLIENT, Status.REOPENED})
@@ -35,7 +37,7 @@ class QueueItem:
     registered_at: datetime
     status: Status
     priority: Priority | None
-    events: Sequence[Event]
+    reorders: Sequence[Reorder]
 
 
 def client_queue(items: Sequence[QueueItem]) -> list[QueueEntry]:
@@ -43,12 +45,12 @@ def client_queue(items: Sequence[QueueItem]) -> list[QueueEntry]:
     waiting = [i for i in items if i.status in QUEUED_STATUSES]
     order = [i.ticket_id for i in sorted(waiting, key=lambda i: (i.registered_at, _seq(i.ticket_id)))]
     moves = sorted(
-        (e for i in waiting for e in i.events if e.kind is EventKind.REORDERED),
-        key=lambda e: (e.at, e.ticket_id, e.seq),
+        (r for i in waiting for r in i.reorders),
+        key=lambda r: (r.at, r.ticket_id, r.seq),
     )
     for move in moves:
         order.remove(move.ticket_id)
-        before = move.data.get("before")
+        before = move.before
         if before and before in order:
             order.insert(order.index(before), move.ticket_id)
         elif before:
@@ -79,8 +81,8 @@ def critical_behind(queue: Sequence[QueueEntry]) -> dict[str, str]:
 
 def check_move(
     queue: Sequence[QueueEntry], ticket_id: str, before: str | None, agreed_by: str
-) -> Mapping[str, str]:
-    """Validate a reorder and return the event data to record."""
+) -> Reordered:
+    """Validate a reorder and return the event to record."""
     ids = [e.ticket_id for e in queue]
     if not agreed_by.strip():
         raise DomainError(
@@ -93,5 +95,5 @@ def check_move(
             raise DomainError(f"{before} is not in the same client's queue")
         if before == ticket_id:
             raise DomainError("a ticket cannot be moved before itself")
-        return {"before": before, "agreed_by": agreed_by.strip()}
-    return {"position": "first", "agreed_by": agreed_by.strip()}
+        return Reordered(before=before, agreed_by=agreed_by.strip())
+    return Reordered(agreed_by=agreed_by.strip())

@@ -25,20 +25,6 @@ def urgency_key(reading: ClockReading) -> tuple:
             reading.remaining_seconds, reading.ticket_id)
 
 
-_UNITS = {"en": ("h", "min", "s"), "ru": ("ч", "мин", "с")}
-
-
-def duration_text(seconds: int, lang: str = "en") -> str:
-    """Business time for people: '1 h 05 min', '-25 min' (overdue)."""
-    h_, m_, s_ = _UNITS.get(lang, _UNITS["en"])
-    sign = "-" if seconds < 0 else ""
-    minutes = abs(seconds) // 60
-    h, m = divmod(minutes, 60)
-    if h:
-        return f"{sign}{h} {h_} {m:02d} {m_}"
-    return f"{sign}{m} {m_}" if minutes else f"{sign}{abs(seconds)} {s_}"
-
-
 @dataclass(frozen=True)
 class TicketFacts:
     """What the monthly report needs about one ticket."""

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 
 from .clocks import ClockReading, ClockState
 from .contacts import authorized_at
+from .history import TicketHistory
 from .intake import IntakeResult, Item, check_intake
-from .lifecycle import TicketState
 from .model import Client, Contact, Priority, Status, Ticket
 from .priority_rules import PriorityRule, Suggestion, suggest_priority
 from .queue import QueueEntry
@@ -28,8 +28,8 @@ FLAG_PRIORITY_MISMATCH = "priority-mismatch"
 
 @dataclass(frozen=True)
 class TriageRow:
-    ticket: Ticket
-    state: TicketState
+    ticket: Ticket  # as edited
+    state: TicketHistory
     reaction: ClockReading | None
     urgent: ClockReading | None  # the most urgent running clock
     suggestion: Suggestion | None
@@ -64,8 +64,7 @@ def most_urgent(readings: Sequence[ClockReading]) -> ClockReading | None:
 
 
 def triage_ticket(
-    ticket: Ticket,
-    state: TicketState,
+    state: TicketHistory,
     readings: Sequence[ClockReading],
     client: Client,
     contacts: Sequence[Contact],
@@ -73,15 +72,16 @@ def triage_ticket(
     routes: Mapping[str, RouteRule],
     queue_entry: QueueEntry | None,
     ahead_of_critical: str | None,
-    secrets: int,
 ) -> TriageRow:
+    ticket = state.ticket
+    assert ticket is not None, "triage needs the ticket's registration facts"
     reaction = next((r for r in readings if r.clock == "reaction"), None)
     contact = authorized_at(contacts, ticket.registered_at)
     authorized = contact is not None and contact.email == ticket.reporter
     suggestion = suggest_priority(rules, ticket.title, ticket.body)
     intake = check_intake(ticket.title, ticket.body)
     routing = route(routes, state.source, state.party, client.hosting, ticket.channel, ticket.on_behalf)
-    secrets = max(secrets, len(set(REF_RE.findall(ticket.title + "\n" + ticket.body))))
+    secrets = max(state.secrets, len(set(REF_RE.findall(ticket.title + "\n" + ticket.body))))
     row = TriageRow(
         ticket=ticket,
         state=state,

@@ -9,26 +9,17 @@ rewritten in the same transaction as the event that changes it.
 from __future__ import annotations
 
 import gc
-import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from ..domain.model import Channel, Client, Contact, Event, EventKind, Hosting, Ticket
+from ..domain.events import Event
+from ..domain.model import Channel, Client, Contact, EventKind, Hosting, Status, Ticket
 from ..errors import UsageError
+from .codec import decode, encode, from_db, to_db
 from .migrations import LATEST, MIGRATIONS
 from .sync_store import SyncStoreMixin
-
-
-def to_db(value: datetime) -> str:
-    if value.tzinfo is None:
-        raise ValueError("naive datetime reached the store")
-    return value.astimezone(UTC).isoformat(timespec="seconds" if not value.microsecond else "microseconds")
-
-
-def from_db(text: str) -> datetime:
-    return datetime.fromisoformat(text)
 
 
 class StoreTooNew(UsageError):
@@ -199,7 +190,7 @@ class Store(SyncStoreMixin):
         self.execute("UPDATE clients SET next_seq = ? WHERE key = ?", (seq + 1, client))
         return f"{client}-{seq}"
 
-    def add_ticket(self, ticket: Ticket, first: Event, status: str) -> None:
+    def add_ticket(self, ticket: Ticket, first: Event, status: str, recorded_at: datetime) -> None:
         seq = int(ticket.id.rsplit("-", 1)[1])
         self.execute(
             "INSERT INTO tickets (id, client, seq, reporter, title, body, channel, on_behalf,"
@@ -217,7 +208,7 @@ class Store(SyncStoreMixin):
                 status,
             ),
         )
-        self.insert_event(first, first.at)
+        self.insert_event(first, recorded_at)
 
     def insert_event(self, event: Event, recorded_at: datetime) -> None:
         self.execute(
@@ -229,13 +220,17 @@ class Store(SyncStoreMixin):
                 event.kind.value,
                 to_db(event.at),
                 event.actor,
-                json.dumps(dict(event.data), ensure_ascii=False, sort_keys=True),
+                encode(event.payload),
                 to_db(recorded_at),
             ),
         )
 
     def set_status(self, ticket_id: str, status: str) -> None:
         self.execute("UPDATE tickets SET status = ? WHERE id = ?", (status, ticket_id))
+
+    def set_client(self, ticket_id: str, client: str) -> None:
+        """The client projection (a cache of the folded edits, for filtering by client)."""
+        self.execute("UPDATE tickets SET client = ? WHERE id = ?", (client, ticket_id))
 
     def update_text(self, ticket_id: str, title: str, body: str) -> None:
         """Only for redaction: replace pasted secrets by references in place."""
@@ -248,32 +243,41 @@ class Store(SyncStoreMixin):
     def tickets(
         self,
         client: str | None = None,
-        statuses: Sequence[str] | None = None,
+        statuses: Sequence[Status] | None = None,
+        as_of: datetime | None = None,
     ) -> list[Ticket]:
-        where, params = filters({"client": client, "status": statuses})
+        """Tickets registered by ``as_of`` that may match (see ``_selection``), oldest first."""
+        where, params = self._selection("", client, statuses, as_of)
         sql = f"SELECT * FROM tickets{where} ORDER BY registered_at, client, seq"
         return [_ticket(r) for r in self.query(sql, params)]
 
     def events(self, ticket_id: str) -> list[Event]:
-        rows = self.query("SELECT * FROM events WHERE ticket_id = ? ORDER BY seq", (ticket_id,))
-        return [_event(r) for r in rows]
+        rows = self.tuples(
+            "SELECT ticket_id, seq, kind, at, actor, data, recorded_at FROM events"
+            " WHERE ticket_id = ? ORDER BY seq", (ticket_id,))
+        return [Event.stored(tid, seq, _KINDS[kind], from_db(at), actor, data, decode,
+                             from_db(recorded))
+                for tid, seq, kind, at, actor, data, recorded in rows]
 
     def events_by_ticket(
-        self, statuses: Sequence[str] | None = None, client: str | None = None
+        self,
+        statuses: Sequence[Status] | None = None,
+        client: str | None = None,
+        as_of: datetime | None = None,
     ) -> dict[str, list[Event]]:
         """Every event of the selected tickets in one query (the hot path of `sla check`).
 
-        Rows come as plain tuples and ``data`` is decoded on first use: checking 100,000
-        tickets' clocks needs the JSON of only a few event kinds.
+        Rows come as plain tuples and payloads are decoded on first use: checking 100,000
+        tickets' clocks needs the payloads of only a few event kinds.
         """
-        where, params = filters({"t.status": statuses, "t.client": client})
+        where, params = self._selection("t.", client, statuses, as_of)
         join = " JOIN tickets t ON t.id = e.ticket_id" if where else ""
         sql = (
             "SELECT e.ticket_id, e.seq, e.kind, e.at, e.actor, e.data FROM events e"
             f"{join}{where} ORDER BY e.ticket_id, e.seq"
         )
         out: dict[str, list[Event]] = {}
-        kinds, parse = _KINDS, datetime.fromisoformat
+        kinds, parse, stored = _KINDS, datetime.fromisoformat, Event.stored
         current_id, current = None, []
         # Hundreds of thousands of small acyclic objects: the cyclic GC would walk them
         # again and again while they are built, for nothing.
@@ -281,8 +285,36 @@ class Store(SyncStoreMixin):
             for tid, seq, kind, at, actor, data in self.tuples(sql, params):
                 if tid != current_id:
                     current_id, current = tid, out.setdefault(tid, [])
-                current.append(Event(tid, seq, kinds[kind], parse(at), actor, JsonData(data)))
+                current.append(stored(tid, seq, kinds[kind], parse(at), actor, data, decode))
         return out
+
+    @staticmethod
+    def _selection(
+        t: str, client: str | None, statuses: Sequence[Status] | None, as_of: datetime | None
+    ) -> tuple[str, list[Any]]:
+        """The WHERE clause of a ticket selection: a superset the fold narrows exactly.
+
+        ``statuses`` filter on the status projection (the status after every event). As of
+        an instant, a ticket with events after it may have had another status then, so it
+        is read too; so is a ticket whose client was edited (its id names the first one).
+        """
+        parts, params = [], []
+        if client:
+            parts.append(f"({t}client = ? OR ({t}id >= ? AND {t}id < ?))")
+            params += [client, f"{client}-", f"{client}."]
+        if as_of is not None:
+            parts.append(f"{t}registered_at <= ?")
+            params.append(to_db(as_of))
+        if statuses:
+            marks = ",".join("?" * len(statuses))
+            clause = f"{t}status IN ({marks})"
+            params += [s.value if isinstance(s, Status) else s for s in statuses]
+            if as_of is not None:
+                clause = (f"({clause} OR {t}id IN (SELECT ticket_id FROM events"
+                          " WHERE at > ?))")
+                params.append(to_db(as_of))
+            parts.append(clause)
+        return (" WHERE " + " AND ".join(parts) if parts else ""), params
 
 
 @contextmanager
@@ -312,37 +344,6 @@ def filters(conditions: Mapping[str, Any]) -> tuple[str, list[Any]]:
 
 
 _KINDS = {k.value: k for k in EventKind}
-_SCAN = json.JSONDecoder().scan_once
-
-
-class JsonData(Mapping[str, Any]):
-    """An event's data, decoded from its JSON text only when first read."""
-
-    __slots__ = ("_raw", "_value")
-
-    def __init__(self, raw: str):
-        self._raw = raw
-        self._value: dict[str, Any] | None = None
-
-    def _get(self) -> dict[str, Any]:
-        if self._value is None:
-            try:  # the C scanner straight away: sccli wrote this text with json.dumps
-                self._value = _SCAN(self._raw, 0)[0]
-            except (StopIteration, ValueError):
-                self._value = json.loads(self._raw)
-        return self._value
-
-    def __getitem__(self, key: str) -> Any:
-        return self._get()[key]
-
-    def __iter__(self):
-        return iter(self._get())
-
-    def __len__(self) -> int:
-        return len(self._get())
-
-    def __repr__(self) -> str:
-        return repr(self._get())
 
 
 def _client(row: Any) -> Client:
@@ -359,15 +360,4 @@ def _ticket(row: Any) -> Ticket:
         channel=Channel(row["channel"]),
         on_behalf=bool(row["on_behalf"]),
         registered_at=from_db(row["registered_at"]),
-    )
-
-
-def _event(row: Any) -> Event:
-    return Event(
-        ticket_id=row["ticket_id"],
-        seq=int(row["seq"]),
-        kind=EventKind(row["kind"]),
-        at=from_db(row["at"]),
-        actor=row["actor"],
-        data=json.loads(row["data"]),
     )

@@ -59,13 +59,13 @@ V1 = [
 
 def _v2_status_projection(store: Store) -> None:
     """Add the status projection (a cache of the folded events, for filtering open tickets)."""
-    from ..domain.lifecycle import fold
+    from ..domain.history import history
 
     store.execute("ALTER TABLE tickets ADD COLUMN status TEXT NOT NULL DEFAULT 'new'")
     store.execute("CREATE INDEX tickets_status ON tickets (status)")
     ids = [row["id"] for row in store.query("SELECT id FROM tickets")]
     for ticket_id in ids:
-        status = fold(store.events(ticket_id)).status
+        status = history(store.events(ticket_id)).status
         store.execute("UPDATE tickets SET status = ? WHERE id = ?", (status.value, ticket_id))
 
 
@@ -128,7 +128,11 @@ V3_SYNC = [
     )""",
 ]
 
+# v4: the as-of view reads the tickets that have events after an instant (their status
+# then may differ from the projection): an index on the event time. No data changes.
+V4_AS_OF = ["CREATE INDEX events_at ON events (at)"]
+
 Step = str | Callable[["Store"], None]
 
-MIGRATIONS: list[list[Step]] = [V1, [_v2_status_projection], V3_SYNC]
+MIGRATIONS: list[list[Step]] = [V1, [_v2_status_projection], V3_SYNC, V4_AS_OF]
 LATEST = len(MIGRATIONS)

@@ -117,19 +117,18 @@ class SyncStoreMixin:
         )
         return int(rows[0]["id"])
 
-    def closed_with_unsent_notes(self, statuses: list[str]) -> list[str]:
-        """Linked tickets in ``statuses`` (the final ones) with a public note not yet sent
-        to one of their trackers. A cheap pre-filter (notes are stored by json.dumps with
-        sorted keys, so a public one reads '"public": true'); the plan decides exactly."""
+    def final_with_unsent_notes(self, statuses: list[str]) -> list[str]:
+        """Linked tickets in ``statuses`` (the final ones) with a note not yet sent to, nor
+        pulled from, one of their trackers. A cheap pre-filter on the event kind; whether a
+        note is public is the fold's business (the plan decides exactly)."""
         marks = ",".join("?" * len(statuses))
         rows = self.query(  # type: ignore[attr-defined]
             "SELECT DISTINCT e.ticket_id AS id FROM events e"
             " JOIN links l ON l.ticket_id = e.ticket_id"
             " JOIN tickets t ON t.id = e.ticket_id"
             f" WHERE t.status IN ({marks}) AND e.kind = 'note'"
-            " AND e.data LIKE '%\"public\": true%'"
             " AND NOT EXISTS (SELECT 1 FROM comment_map m WHERE m.ticket_id = e.ticket_id"
-            " AND m.tracker = l.tracker AND m.event_seq = e.seq AND m.direction = 'out')"
+            " AND m.tracker = l.tracker AND m.event_seq = e.seq)"
             " ORDER BY e.ticket_id",
             statuses,
         )

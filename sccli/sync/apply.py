@@ -21,14 +21,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from ..adapters.base import (
     Adapter,
     TrackerError,
 )
-from ..domain.model import DomainError, EventKind
+from ..domain.events import Note
+from ..domain.history import history
+from ..domain.model import FINAL_STATUSES, OPEN_STATUSES, DomainError
 from ..errors import UsageError
 from .plan import (
     Action,
@@ -67,7 +69,8 @@ class Syncer:
 
     @property
     def now(self) -> datetime:
-        return self.app.now
+        """The clock (not --at): when sync's own facts are recorded."""
+        return self.app.clock
 
     # ------------------------------------------------------------------ inputs
     def views(self, ticket_id: str | None = None) -> list[TicketView]:
@@ -78,18 +81,20 @@ class Syncer:
             tickets = [ticket] if ticket else []
             events = {ticket_id: store.events(ticket_id)} if ticket else {}
         else:  # open tickets, plus closed ones still linked (their unsent public notes)
-            from ..service import final_statuses, open_statuses
-
-            statuses = open_statuses()
-            tickets = store.tickets(statuses=statuses)
-            events = store.events_by_ticket(statuses)
-            final = final_statuses()
-            for tid in store.closed_with_unsent_notes(final):
+            tickets = store.tickets(statuses=OPEN_STATUSES)
+            events = store.events_by_ticket(OPEN_STATUSES)
+            final = [s.value for s in FINAL_STATUSES]
+            for tid in store.final_with_unsent_notes(final):
                 ticket = store.get_ticket(tid)
                 if ticket is not None:
                     tickets.append(ticket)
                     events[tid] = store.events(tid)
-        return [TicketView(t, clients[t.client], tuple(events.get(t.id, ()))) for t in tickets]
+        out = []
+        for t in tickets:
+            h = history(events.get(t.id, ()), ticket=t)
+            if h.exists:
+                out.append(TicketView(t, clients[h.client], h))
+        return out
 
     def _links(self, tracker: str | None = None):
         return {(lk.ticket_id, lk.tracker): lk for lk in self.store.links(tracker=tracker)}
@@ -244,8 +249,8 @@ class Syncer:
             if not needs_fetch(issue, link):
                 continue
             full_issue = adapter.get(issue.id)
-            events = store.events(link.ticket_id)
-            actions = plan_pull(full_issue, name, link, received, sent, events)
+            origins = history(store.events(link.ticket_id)).origins
+            actions = plan_pull(full_issue, name, link, received, sent, origins)
             outcome.actions += actions
             if self.dry_run:
                 continue
@@ -261,14 +266,14 @@ class Syncer:
                 store.set_cursor(name, newest, self.now)
         outcome.cursor = newest
 
-    def _note(self, ticket_id: str, data: dict[str, Any], who: str):
-        """Append a NOTE (never before the ticket's last event); None if the ticket is final."""
-        from .. import service
+    def _note(self, ticket_id: str, note: Note, who: str):
+        """Append a note (never before the ticket's last event); None if the ticket is final."""
+        from ..usecases import tickets
 
-        events = self.store.events(ticket_id)
-        at = max([self.now] + [e.at for e in events[-1:]])
+        last = history(self.store.events(ticket_id)).last_event_at
+        at = max(self.now, last) if last is not None else self.now
         try:
-            event, _ = service.record(self.app, ticket_id, EventKind.NOTE, data, at=at, who=who)
+            event, _ = tickets.record(self.app, ticket_id, note, at=at, who=who)
         except DomainError:
             return None
         return event
@@ -278,9 +283,9 @@ class Syncer:
         with store.transaction():
             if isinstance(action, PullComment):
                 c = action.comment
-                event = self._note(action.ticket, {
-                    "message": c.body, "origin": f"{name}:{c.id}", "public": False,
-                    "author": c.author, "remote": action.remote_id}, f"{c.author or '?'}@{name}")
+                event = self._note(action.ticket, Note(
+                    message=c.body, origin=f"{name}:{c.id}", author=c.author,
+                    remote=action.remote_id), f"{c.author or '?'}@{name}")
                 if event is None:
                     store.journal_add(self.now, name, action.ticket, "pull-skipped",
                                       {"comment": c.id, "why": "ticket is final"})
@@ -293,19 +298,17 @@ class Syncer:
                 store.journal_add(self.now, name, action.ticket, "mapped",
                                   {"remote": action.remote_id, "comment": action.comment_id})
             elif isinstance(action, RemoteClosed):
-                self._note(action.ticket, {
-                    "message": f"the owner party closed {name} issue {action.remote_id};"
+                self._note(action.ticket, Note(
+                    message=f"the owner party closed {name} issue {action.remote_id};"
                     " verify the fix with the client before resolving the ticket",
-                    "origin": f"{name}:{action.remote_id}:closed", "verify": True,
-                    "public": False}, f"sync@{name}")
+                    origin=f"{name}:{action.remote_id}:closed", verify=True), f"sync@{name}")
                 store.update_link(action.ticket, name, self.now, state="closed")
                 store.journal_add(self.now, name, action.ticket, "remote-closed",
                                   {"remote": action.remote_id})
             elif isinstance(action, RemoteReopened):
-                self._note(action.ticket, {
-                    "message": f"{name} issue {action.remote_id} was reopened",
-                    "origin": f"{name}:{action.remote_id}:reopened", "public": False},
-                    f"sync@{name}")
+                self._note(action.ticket, Note(
+                    message=f"{name} issue {action.remote_id} was reopened",
+                    origin=f"{name}:{action.remote_id}:reopened"), f"sync@{name}")
                 store.update_link(action.ticket, name, self.now, state="open")
                 store.journal_add(self.now, name, action.ticket, "remote-reopened",
                                   {"remote": action.remote_id})
@@ -388,7 +391,7 @@ def run_sync(app, names: list[str], factory, *, dry_run: bool = False, relink: b
             with store.transaction():
                 for name, cache in caches.items():
                     if cache.used and name in done:
-                        store.save_http_cache(name, cache.kept(), app.now)
+                        store.save_http_cache(name, cache.kept(), app.clock)
     finally:
         store.release_sync_lock()
     outcomes.sort(key=lambda o: names.index(o.name))
@@ -399,10 +402,6 @@ def _summary(outcome: TrackerOutcome) -> str:
     counts = outcome.counts()
     text = ", ".join(f"{v} {k}" for k, v in sorted(counts.items())) or "no changes"
     return text if outcome.ok else f"{text}; {outcome.error}"
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def iter_names(app, only: str | None) -> Iterator[str]:

@@ -7,8 +7,8 @@ is exactly what runs. Nothing here reads a clock, a disk or a network.
 Rules (DESIGN.md "Adapters and sync", issue 5):
 - a ticket whose routing action is ``escalate`` gets one remote issue on the tracker of the
   owner party (``state.party``, or the party of kind ``vendor`` when the owner is the vendor);
-- public notes (NOTE events with ``public: true``) go out as comments to every linked issue;
-  notes that came from a tracker (``origin`` in their data) never go back (no echo);
+- public notes go out as comments to every linked issue; notes that came from a tracker
+  (they have an origin) never go back (no echo);
 - remote comments carrying an sccli origin marker are never pulled; every other comment is
   pulled once, as an internal NOTE whose origin is ``<tracker>:<comment id>``;
 - a remote issue closed by its owner becomes a note asking to verify; the ticket is never
@@ -18,13 +18,13 @@ Rules (DESIGN.md "Adapters and sync", issue 5):
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
 from ..adapters.base import RemoteComment, RemoteIssue
-from ..domain import lifecycle
-from ..domain.model import Client, Event, EventKind, Status, Ticket
+from ..domain.history import NoteEntry, TicketHistory
+from ..domain.model import Client, Status, Ticket
 from ..domain.routing import Routing, route
 from .escalation import escalation_text, outgoing
 
@@ -69,11 +69,7 @@ class LinkLike(Protocol):
 class TicketView:
     ticket: Ticket
     client: Client
-    events: tuple[Event, ...]
-
-    @property
-    def state(self) -> lifecycle.TicketState:
-        return lifecycle.fold(self.events)
+    state: TicketHistory
 
 
 def origin_of(ticket_id: str, seq: int) -> str:
@@ -255,14 +251,8 @@ def escalation_target(
 
 
 # --------------------------------------------------------------------------- push
-def public_notes(view: TicketView) -> list[Event]:
-    """Notes an engineer marked public; never notes that came from a tracker."""
-    return [e for e in view.events if e.kind is EventKind.NOTE and e.data.get("public")
-            and not e.data.get("origin")]
-
-
-def comment_body(event: Event, executor: str) -> str:
-    return f"{event.data.get('message', '')}\n\n— {executor}"
+def comment_body(note: NoteEntry, executor: str) -> str:
+    return f"{note.message}\n\n— {executor}"
 
 
 def create_action(view: TicketView, target: Target, parties: Mapping[str, PartyLike],
@@ -306,7 +296,7 @@ def plan_push(
                     creating.add(target.tracker)
             elif target.code in ("no-party", "unknown-party", "no-tracker"):
                 out.append(Nothing(ticket_id, "", f"cannot escalate: {target.message}"))
-        notes = public_notes(view)
+        notes = view.state.public_notes
         if not notes:
             continue
         remote_of = {tracker: link.remote_id for (t, tracker), link in links.items()
@@ -341,14 +331,13 @@ def plan_pull(
     link: LinkLike,
     received: set[str],
     sent: set[tuple[str, str, int]],
-    events: Sequence[Event] = (),
+    seen_origins: frozenset[str] = frozenset(),
 ) -> list[Action]:
     """Actions for one linked remote issue loaded with its comments.
 
-    ``received``: remote comment ids already pulled from this tracker; ``events``: the
-    ticket's events, whose note origins also count (a store restored without its map)."""
+    ``received``: remote comment ids already pulled from this tracker; ``seen_origins``:
+    the ticket's pulled-note origins, which also count (a store restored without its map)."""
     ticket = link.ticket_id
-    seen_origins = {str(e.data.get("origin")) for e in events if e.data.get("origin")}
     out: list[Action] = []
     for comment in issue.comments:
         if comment.origin:  # written by sccli: never pulled back
@@ -365,13 +354,3 @@ def plan_pull(
     elif issue.state == "open" and link.state == "closed":
         out.append(RemoteReopened(ticket, tracker, issue.id))
     return out
-
-
-@dataclass
-class Plan:
-    """Everything a dry run shows, grouped by tracker."""
-
-    actions: list[Action] = field(default_factory=list)
-
-    def rows(self) -> list[dict[str, Any]]:
-        return [a.row() for a in self.actions]

@@ -120,7 +120,7 @@ def test_a_public_note_left_on_a_ticket_closed_before_the_sync_still_goes_out(ws
     assert [c["body"].split("\n")[0] for c in issue["comments"]] == ["Closing: the fix is deployed"]
     store = store_of(cli)
     try:
-        assert store.closed_with_unsent_notes(["closed", "rejected"]) == []
+        assert store.final_with_unsent_notes(["closed", "rejected"]) == []
     finally:
         store.close()
     assert cli.ok("sync", "--format", "json").json()["actions"] == []
@@ -281,7 +281,8 @@ def test_no_secret_ever_reaches_a_remote_tracker(ws_any):
     """Even a ticket stored before redaction existed, and a public note, go out redacted."""
     from datetime import UTC, datetime
 
-    from sccli.domain.model import Channel, Event, EventKind, Ticket
+    from sccli.domain.model import Channel, EventKind, Ticket
+    from sccli.store.codec import event_from_data as Event
 
     store = store_of(ws_any)
     now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -292,7 +293,7 @@ def test_no_secret_ever_reaches_a_remote_tracker(ws_any):
                             f"Server: db1\nlogin: admin\npassword: {PASSWORD}\n",
                             Channel.PORTAL, False, now)
             first = Event(tid, 1, EventKind.REGISTERED, now, "x", {"priority": "high"})
-            store.add_ticket(ticket, first, "new")
+            store.add_ticket(ticket, first, "new", now)
             store.insert_event(Event(tid, 2, EventKind.SOURCE_SET, now, "x",
                                      {"source": "vendor-product", "party": None}), now)
     finally:

@@ -19,6 +19,8 @@ from datetime import datetime
 
 from synchelp import add_ticket, remote_issues, store_of, tracker
 
+from sccli.domain.events import Note
+
 POINTS = [
     "after-intent:1", "after-create:1", "after-create:2", "after-intent:2", "after-comment:1",
     "mid-page:1", "after-pull:1", "after-comment:2", "mid-page:3", "after-pull:2",
@@ -81,8 +83,9 @@ def test_sync_killed_anywhere_converges_without_duplicates_or_losses(ws):
     # every human reply exactly once on our side
     store = store_of(ws)
     try:
-        pulled = Counter(e.data["origin"] for t in tickets for e in store.events(t)
-                         if e.data.get("origin") and not e.data.get("verify"))
+        notes_in = [e.payload for t in tickets for e in store.events(t)
+                    if isinstance(e.payload, Note)]
+        pulled = Counter(n.origin for n in notes_in if n.origin and not n.verify)
         assert pulled == Counter({f"{name}:{cid}": 1 for name, cid in human})
         assert len(store.comment_map()) == len(notes) + len(human)
         assert store.pending_intents() == []

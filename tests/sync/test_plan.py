@@ -9,7 +9,9 @@ import pytest
 
 from sccli.adapters.base import RemoteComment, RemoteIssue
 from sccli.config import Party, parse_sla
-from sccli.domain.model import Channel, Client, Event, EventKind, Hosting, Ticket
+from sccli.domain.history import history
+from sccli.domain.model import Channel, Client, EventKind, Hosting, Ticket
+from sccli.store.codec import event_from_data as Event
 from sccli.sync.escalation import escalation_text, outgoing, sections
 from sccli.sync.plan import (
     CreateRemote,
@@ -67,7 +69,7 @@ def view(tid="ACME-1", source=None, party=None, notes=(), hosting=Hosting.ON_PRE
     for kind, data in extra:
         events.append(Event(tid, len(events) + 1, kind, T0, "e", data))
     return TicketView(ticket, Client("ACME", "Acme Corp", "https://acme.example", hosting),
-                      tuple(events))
+                      history(events, ticket=ticket))
 
 
 # ------------------------------------------------------------------ targets
@@ -175,8 +177,10 @@ def test_human_comments_are_pulled_once_and_own_never():
 
 def test_note_origins_also_prevent_duplicates():
     link = L("ACME-1", "px-t", "7")
-    events = [Event("ACME-1", 4, EventKind.NOTE, T0, "x", {"message": "r", "origin": "px-t:c1"})]
-    assert plan_pull(issue(comments=[comment("c1")]), "px-t", link, set(), set(), events) == []
+    events = [Event("ACME-1", 1, EventKind.REGISTERED, T0, "x", {}),
+              Event("ACME-1", 2, EventKind.NOTE, T0, "x", {"message": "r", "origin": "px-t:c1"})]
+    origins = history(events).origins
+    assert plan_pull(issue(comments=[comment("c1")]), "px-t", link, set(), set(), origins) == []
 
 
 def test_own_comment_unknown_to_the_store_is_mapped_not_pulled():

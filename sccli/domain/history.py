@@ -1,0 +1,379 @@
+"""The one fold: everything derived from a ticket's events, as known at an instant.
+
+Lifecycle legality, the four clocks, the queue, triage, reports, ``ticket show`` and sync
+planning all read :class:`TicketHistory`; nothing else interprets event payloads.
+
+The as-of view: ``history(events, as_of=T)`` sees only the events dated at or before T,
+so a ticket registered after T does not exist (``exists`` is false) and a voided event
+counts until the instant it was voided. Corrections (``voided``, ``edited``) are allowed in
+any status and change no status; voiding the registration removes the ticket from every
+view.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from functools import cached_property
+from typing import assert_never
+
+from .events import (
+    Asked,
+    Edited,
+    EstimateSet,
+    Event,
+    Note,
+    PriorityChanged,
+    Registered,
+    Rejected,
+    Reordered,
+    Said,
+    SourceSet,
+    Voided,
+)
+from .lifecycle import next_status
+from .model import (
+    DomainError,
+    EventKind,
+    Priority,
+    RejectReason,
+    Source,
+    Status,
+    Ticket,
+    client_of,
+)
+
+K = EventKind
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """One clarifying question and what stopped the client's answer clock."""
+
+    number: int
+    asked_at: datetime
+    stopped_at: datetime | None
+    stopped_by: EventKind | None  # ANSWERED or REJECTED
+    missing: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Estimate:
+    """One entry of the resolution-estimate ledger."""
+
+    at: datetime
+    estimate: datetime
+    actor: str
+    reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Reorder:
+    """An agreed queue move (contract: "the priority or order may be changed by agreement")."""
+
+    ticket_id: str
+    seq: int
+    at: datetime
+    before: str | None  # None: to the head of the queue
+    agreed_by: str
+
+
+@dataclass(frozen=True, slots=True)
+class NoteEntry:
+    seq: int
+    at: datetime
+    actor: str
+    message: str
+    public: bool
+    origin: str | None
+    author: str | None
+
+
+@dataclass(frozen=True)
+class TicketHistory:
+    """A ticket as known at ``as_of`` (None: everything recorded)."""
+
+    ticket_id: str
+    ticket: Ticket | None  # registration facts with edits applied (None in bare domain use)
+    client: str  # the client the ticket belongs to (its id names the first one)
+    events: tuple[Event, ...]  # in effect: dated at or before as_of and not voided
+    voided: tuple[tuple[Event, Event], ...]  # (voided event, the void) in effect at as_of
+    as_of: datetime | None
+    exists: bool
+    status: Status
+    priority: Priority | None
+    priority_timeline: tuple[tuple[datetime, Priority | None], ...]
+    reaction_priority: Priority | None  # the priority in force when the reaction stopped
+    registered_at: datetime | None
+    first_response_at: datetime | None
+    questions: tuple[Question, ...]
+    resolved_at: datetime | None  # the latest "resolved"
+    resolution_stop: datetime | None  # the latest "resolved" not followed by "reopened"
+    acceptance_stop: tuple[datetime, EventKind] | None  # accepted/auto-accepted/reopened
+    closed_at: datetime | None
+    rejected_at: datetime | None
+    reject_reason: RejectReason | None
+    source: Source | None
+    party: str | None
+    estimates: tuple[Estimate, ...]
+    reorders: tuple[Reorder, ...]
+    last_event_at: datetime | None  # of the events in effect, corrections excluded
+
+    @property
+    def estimate(self) -> datetime | None:
+        return self.estimates[-1].estimate if self.estimates else None
+
+    @property
+    def extensions(self) -> int:
+        """How many times the estimate was extended (each needed a reason)."""
+        return max(0, len(self.estimates) - 1)
+
+    @cached_property
+    def notes(self) -> tuple[NoteEntry, ...]:
+        out = []
+        for ev in self.events:
+            if ev.kind is K.NOTE:
+                p = ev.payload
+                assert isinstance(p, Note)
+                out.append(NoteEntry(ev.seq, ev.at, ev.actor, p.message, p.public, p.origin,
+                                     p.author))
+        return tuple(out)
+
+    @property
+    def public_notes(self) -> tuple[NoteEntry, ...]:
+        """Notes an engineer marked public; never notes that came from a tracker."""
+        return tuple(n for n in self.notes if n.public and not n.origin)
+
+    @property
+    def origins(self) -> frozenset[str]:
+        """Where pulled notes came from (``<tracker>:<comment id>``)."""
+        return frozenset(n.origin for n in self.notes if n.origin)
+
+    @cached_property
+    def secrets(self) -> int:
+        """Credentials moved to the vault from this ticket's texts."""
+        total = 0
+        for ev in self.events:
+            p = ev.payload
+            if isinstance(p, Said | Registered | Edited):
+                total += p.secrets
+        return total
+
+    @cached_property
+    def texts(self) -> tuple[str, ...]:
+        """Every text of the ticket as stored (title, body, messages, edits, void reasons)."""
+        out = []
+        if self.ticket is not None:
+            out += [self.ticket.title, self.ticket.body]
+        for ev in self.events:
+            p = ev.payload
+            if isinstance(p, Said):
+                out.append(p.message)
+            elif isinstance(p, Edited):
+                out += [t for t in (p.title, p.body, p.reason) if t]
+            elif isinstance(p, EstimateSet) and p.reason:
+                out.append(p.reason)
+            elif isinstance(p, Reordered):
+                out.append(p.agreed_by)
+        for _, void in self.voided:
+            p = void.payload
+            assert isinstance(p, Voided)
+            out.append(p.reason)
+        return tuple(out)
+
+    def priority_at(self, when: datetime) -> Priority | None:
+        """The priority in force at ``when`` (the latest change at or before it)."""
+        found: Priority | None = None
+        for at, priority in self.priority_timeline:
+            if at <= when:
+                found = priority
+        return found
+
+
+def history(
+    events: Sequence[Event], as_of: datetime | None = None, ticket: Ticket | None = None
+) -> TicketHistory:
+    """Fold a ticket's events (in seq order) as known at ``as_of``.
+
+    Raises DomainError when the events are not a legal history (the write path uses this
+    to refuse an illegal step with the allowed next ones).
+    """
+    if events and (events[0].seq != 1 or events[-1].seq != len(events)):
+        events = sorted(events, key=lambda e: e.seq)  # the store returns them in order
+    if as_of is not None:
+        events = [e for e in events if e.at <= as_of]
+    voids: dict[int, Event] = {}
+    for ev in events:
+        if ev.kind is K.VOIDED:
+            p = ev.payload
+            assert isinstance(p, Voided)
+            voids[p.target] = ev
+    voided = tuple((e, voids[e.seq]) for e in events if e.seq in voids)
+    live = tuple(e for e in events if e.seq not in voids)
+    ticket_id = events[0].ticket_id if events else (ticket.id if ticket else "")
+    client = client_of(ticket_id)
+    # The stored row's client is a projection of the edits; the id names the registering one.
+    current = replace(ticket, client=client) if ticket is not None else None
+
+    status = Status.NEW
+    exists = False
+    priority: Priority | None = None
+    timeline: list[tuple[datetime, Priority | None]] = []
+    reaction_priority: Priority | None = None
+    registered_at = first_response = resolved = res_stop = closed = rejected = None
+    last: datetime | None = None
+    acc_stop: tuple[datetime, EventKind] | None = None
+    reject_reason: RejectReason | None = None
+    source: Source | None = None
+    party: str | None = None
+    questions: list[list] = []  # [asked_at, stopped_at, stopped_by, missing]
+    open_q: list | None = None
+    estimates: list[Estimate] = []
+    reorders: list[Reorder] = []
+
+    for ev in live:
+        kind = ev.kind
+        if kind is K.VOIDED or kind is K.EDITED:
+            if kind is K.EDITED:
+                p = ev.payload
+                assert isinstance(p, Edited)
+                client = p.client or client
+                if current is not None:
+                    current = _edited(current, p)
+            continue  # corrections: any status, no status change
+        if kind is K.REGISTERED:
+            p = ev.payload
+            assert isinstance(p, Registered)
+            exists, status, registered_at = True, Status.NEW, ev.at
+            priority = reaction_priority = p.priority
+            timeline.append((ev.at, priority))
+            last = ev.at
+            continue
+        if not exists:
+            continue  # the registration was voided: nothing of this ticket is in effect
+        status = next_status(status, kind)
+        last = ev.at
+        if kind is K.NOTE or kind is K.SOURCE_SET:
+            if kind is K.SOURCE_SET:
+                p = ev.payload
+                assert isinstance(p, SourceSet)
+                source, party = p.source, p.party
+        elif kind is K.REORDERED:
+            p = ev.payload
+            assert isinstance(p, Reordered)
+            reorders.append(Reorder(ev.ticket_id, ev.seq, ev.at, p.before, p.agreed_by))
+        elif kind is K.PRIORITY_CHANGED:
+            p = ev.payload
+            assert isinstance(p, PriorityChanged)
+            priority = p.priority
+            timeline.append((ev.at, priority))
+            if first_response is None:
+                reaction_priority = priority
+        elif kind is K.RESPONDED or kind is K.ASKED:
+            if first_response is None:
+                first_response = ev.at
+            if kind is K.ASKED:
+                p = ev.payload
+                assert isinstance(p, Asked)
+                open_q = [ev.at, None, None, p.missing]
+                questions.append(open_q)
+        elif kind is K.ANSWERED:
+            if open_q is not None:
+                open_q[1:3] = [ev.at, K.ANSWERED]
+                open_q = None
+        elif kind is K.ESTIMATE_SET:
+            p = ev.payload
+            assert isinstance(p, EstimateSet)
+            estimates.append(Estimate(ev.at, p.estimate, ev.actor, p.reason))
+        elif kind is K.RESOLVED:
+            resolved = res_stop = ev.at
+            acc_stop = None
+        elif kind is K.ACCEPTED or kind is K.AUTO_ACCEPTED:
+            acc_stop = (ev.at, K.ACCEPTED)
+            closed = ev.at
+        elif kind is K.REOPENED:
+            acc_stop, res_stop = (ev.at, K.REOPENED), None
+        elif kind is K.REJECTED:
+            p = ev.payload
+            assert isinstance(p, Rejected)
+            rejected = closed = ev.at
+            reject_reason = p.reason
+            if open_q is not None:
+                open_q[1:3] = [ev.at, K.REJECTED]
+                open_q = None
+        else:
+            assert_never(kind)
+
+    return TicketHistory(
+        ticket_id=ticket_id,
+        ticket=current,
+        client=client,
+        events=live if exists else (),
+        voided=voided,
+        as_of=as_of,
+        exists=exists,
+        status=status,
+        priority=priority,
+        priority_timeline=tuple(timeline),
+        reaction_priority=reaction_priority,
+        registered_at=registered_at,
+        first_response_at=first_response,
+        questions=tuple(Question(n, *q) for n, q in enumerate(questions, 1)),
+        resolved_at=resolved,
+        resolution_stop=res_stop,
+        acceptance_stop=acc_stop,
+        closed_at=closed,
+        rejected_at=rejected,
+        reject_reason=reject_reason,
+        source=source,
+        party=party,
+        estimates=tuple(estimates),
+        reorders=tuple(reorders),
+        last_event_at=last,
+    )
+
+
+def _edited(ticket: Ticket, p: Edited) -> Ticket:
+    changes = {k: v for k, v in (("title", p.title), ("body", p.body), ("reporter", p.reporter),
+                                  ("client", p.client)) if v is not None}
+    return replace(ticket, **changes)
+
+
+def check_estimate(h: TicketHistory, reason: str | None) -> None:
+    """The first estimate needs no reason; every extension does (contract: "it may be
+    extended for objective reasons")."""
+    if h.estimates and not (reason and reason.strip()):
+        raise DomainError(
+            "extending the resolution estimate needs a reason (use --reason TEXT,"
+            " e.g. 'new problems found')"
+        )
+
+
+def check_void(events: Sequence[Event], target: int, ticket: Ticket | None = None) -> Event:
+    """The event to void, refused when it cannot be voided or the rest would not be a
+    legal history (void the later steps first)."""
+    found = next((e for e in events if e.seq == target), None)
+    if found is None:
+        raise DomainError(f"no event #{target} on this ticket (see `sccli ticket show`)")
+    if found.kind is K.VOIDED:
+        raise DomainError(f"event #{target} is itself a void; voids cannot be voided")
+    already = {p.target for e in events if e.kind is K.VOIDED
+               for p in [e.payload] if isinstance(p, Voided)}
+    if target in already:
+        raise DomainError(f"event #{target} is already voided")
+    if found.kind is not K.REGISTERED:
+        try:
+            history([e for e in events if e.seq != target], ticket=ticket)
+        except DomainError as exc:
+            raise DomainError(
+                f"voiding #{target} ({found.kind.value}) would leave an impossible history"
+                f" ({exc}); void the later steps first"
+            ) from None
+    return found
+
+
+__all__ = [
+    "Estimate", "NoteEntry", "Question", "Reorder", "TicketHistory", "check_estimate",
+    "check_void", "history",
+]

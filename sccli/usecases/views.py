@@ -1,0 +1,260 @@
+"""Use cases that read: ticket lists, triage, client queues, SLA status and check, the
+monthly report, billing. Each sees the world as of ``ws.at`` (``--at``): tickets registered
+later and events dated later do not exist there.
+
+Reads everything a view needs in a few queries, folds each ticket once and hands the
+histories to the pure domain.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from ..domain.clocks import ClockReading, SlaPolicy, read_clocks
+from ..domain.events import Event
+from ..domain.history import TicketHistory, history
+from ..domain.model import OPEN_STATUSES, Priority, Status
+from ..domain.queue import QueueEntry, QueueItem, check_move, client_queue, critical_behind
+from ..domain.report import TicketFacts, month_report, urgency_key
+from ..domain.triage import TriageRow, proposals, triage_ticket, urgency
+from . import tickets as ticket_cases
+from .clients import require_client
+from .context import Workspace
+
+
+def histories(
+    ws: Workspace,
+    client: str | None = None,
+    statuses: Sequence[Status] | None = None,
+    priority: Priority | None = None,
+) -> list[TicketHistory]:
+    """The tickets as of ``ws.at``, oldest first, each folded once (with its ticket)."""
+    as_of = ws.at
+    if client:
+        client = require_client(ws, client).key
+    tickets = ws.store.tickets(client=client, statuses=statuses, as_of=as_of)
+    events = ws.store.events_by_ticket(statuses, client, as_of)
+    out = []
+    for t in tickets:
+        h = history(events.get(t.id, ()), as_of, t)
+        if _selected(h, client, statuses) and (priority is None or h.priority is priority):
+            out.append(h)
+    return out
+
+
+def _selected(h: TicketHistory, client: str | None, statuses: Sequence[Status] | None) -> bool:
+    return h.exists and (client is None or h.client == client) and (
+        statuses is None or h.status in statuses)
+
+
+def ticket_list(ws: Workspace, client: str | None, status: str | None,
+                priority: str | None) -> list[TicketHistory]:
+    """``ticket list``: by client, a status (or "open") and a priority."""
+    if status == "open":
+        statuses: Sequence[Status] | None = OPEN_STATUSES
+    elif status:
+        statuses = [Status.parse(status)]
+    else:
+        statuses = None
+    wanted = Priority.parse(priority) if priority else None
+    return histories(ws, client, statuses, wanted)
+
+
+def ticket_show(ws: Workspace, ticket_id: str) -> tuple[TicketHistory, list[Event]]:
+    """One ticket as of ``ws.at`` and every event of it known then (voided ones included)."""
+    h = ticket_cases.load(ws, ticket_id, ws.at)
+    events = [e for e in ws.store.events(h.ticket_id) if e.at <= ws.at]
+    return h, events
+
+
+def open_histories(ws: Workspace, client: str | None = None) -> list[TicketHistory]:
+    return histories(ws, client, OPEN_STATUSES)
+
+
+# ------------------------------------------------------------------ triage and queues
+
+
+def queues(hs: Iterable[TicketHistory]) -> dict[str, list[QueueEntry]]:
+    """Every client's queue among the given tickets."""
+    by_client: dict[str, list[QueueItem]] = defaultdict(list)
+    for h in hs:
+        assert h.registered_at is not None
+        by_client[h.client].append(
+            QueueItem(h.ticket_id, h.registered_at, h.status, h.priority, h.reorders))
+    return {client: client_queue(items) for client, items in by_client.items()}
+
+
+def triage(ws: Workspace, client: str | None = None) -> list[TriageRow]:
+    """One row per open ticket, most urgent first."""
+    hs = open_histories(ws, client)
+    clients = {c.key: c for c in ws.store.clients()}
+    contacts = {key: ws.store.contacts(key) for key in {h.client for h in hs}}
+    sla = ws.sla
+    all_queues = queues(hs)
+    positions = {e.ticket_id: e for q in all_queues.values() for e in q}
+    behind = {k: v for q in all_queues.values() for k, v in critical_behind(q).items()}
+    rows = []
+    for h in hs:
+        readings = read_clocks(h, sla.calendar, sla.policy, ws.at)
+        rows.append(triage_ticket(
+            h, readings, clients[h.client], contacts[h.client], sla.rules, sla.routing,
+            positions.get(h.ticket_id), behind.get(h.ticket_id)))
+    rows.sort(key=urgency)
+    return rows
+
+
+def queue_of(ws: Workspace, client: str) -> list[QueueEntry]:
+    key = require_client(ws, client).key
+    return queues(open_histories(ws, key)).get(key, [])
+
+
+def all_queues(ws: Workspace, client: str | None) -> dict[str, list[QueueEntry]]:
+    """The queue of ``client``, or of every client (those without tickets: empty)."""
+    keys = [require_client(ws, client).key] if client else [c.key for c in ws.store.clients()]
+    found = queues(open_histories(ws, client))
+    return {key: found.get(key, []) for key in keys}
+
+
+def move_in_queue(ws: Workspace, ticket_id: str, before: str | None,
+                  agreed_by: str) -> list[QueueEntry]:
+    """Change the order by agreement (contract: "the priority or order may be changed by
+    agreement between client and executor")."""
+    ticket = ticket_cases.require_ticket(ws, ticket_id)
+    other = ticket_cases.require_ticket(ws, before).id if before else None
+    with ws.store.transaction():
+        h = ticket_cases.load(ws, ticket.id)
+        move = check_move(queue_of(ws, h.client), ticket.id, other, agreed_by)
+        ticket_cases.record(ws, ticket.id, move)
+    return queue_of(ws, h.client)
+
+
+def apply_row(ws: Workspace, row: TriageRow) -> list[str]:
+    """Record every unambiguous suggestion for one ticket; returns what was done."""
+    from ..domain.events import PriorityChanged
+
+    done = []
+    moved = ticket_cases.redact_stored(ws, row.ticket)
+    if moved:
+        done.append(f"{row.ticket.id}: moved {moved} secret(s) to the vault")
+    for p in proposals(row):
+        if p.kind == "set-priority" and row.suggestion is not None:
+            ticket_cases.record(ws, p.ticket_id, PriorityChanged(
+                priority=Priority(p.detail), previous=None, rule=row.suggestion.rule))
+            done.append(f"{p.ticket_id}: priority set to {p.detail} (rule {row.suggestion.rule})")
+        elif p.kind == "ask-missing":
+            _, missing = ticket_cases.ask_missing(ws, p.ticket_id)
+            done.append(f"{p.ticket_id}: asked the client for {', '.join(missing)}")
+    return done
+
+
+# ------------------------------------------------------------------ SLA
+
+
+@dataclass(frozen=True)
+class Running:
+    """One running clock of one open ticket."""
+
+    history: TicketHistory
+    reading: ClockReading
+
+
+def running_clocks(ws: Workspace, client: str | None = None,
+                   policy: SlaPolicy | None = None) -> list[Running]:
+    """Every running clock of every open ticket as of ``ws.at``, most urgent first.
+
+    The hot path of `sla check`: one query for the events, no ticket rows, one fold each.
+    """
+    if client:
+        client = require_client(ws, client).key
+    as_of, sla = ws.at, ws.sla
+    calendar, policy = sla.calendar, policy or sla.policy
+    events = ws.store.events_by_ticket(OPEN_STATUSES, client, as_of)
+    running = []
+    for evs in events.values():
+        h = history(evs, as_of)
+        if not _selected(h, client, OPEN_STATUSES):
+            continue
+        for r in read_clocks(h, calendar, policy, as_of, running_only=True):
+            if r.is_open:
+                running.append((urgency_key(r), Running(h, r)))
+    running.sort(key=lambda item: item[0])
+    return [item for _, item in running]
+
+
+def check_policy(ws: Workspace, warn_at: float | None) -> SlaPolicy:
+    policy = ws.sla.policy
+    return policy if warn_at is None else dataclasses.replace(policy, warn_at=warn_at)
+
+
+def explain(ws: Workspace, ticket_id: str) -> tuple[TicketHistory, list[ClockReading]]:
+    """Every clock of one ticket as of ``ws.at`` (``sla explain`` shows how each is counted)."""
+    h = ticket_cases.load(ws, ticket_id, ws.at)
+    return h, read_clocks(h, ws.sla.calendar, ws.sla.policy, ws.at)
+
+
+def month_bounds(ws: Workspace, first: date, last: date) -> tuple[datetime, datetime]:
+    tz = ws.tz
+    return (datetime.combine(first, datetime.min.time(), tz),
+            datetime.combine(last + timedelta(days=1), datetime.min.time(), tz))
+
+
+def sla_report(ws: Workspace, first: date, last: date, client: str | None) -> dict[str, object]:
+    """Compliance per priority of the tickets registered in the month, as of the month's
+    end (or ``ws.at`` when earlier)."""
+    lo, hi = month_bounds(ws, first, last)
+    end = min(ws.at, hi)
+    sla = ws.sla
+    facts = []
+    for h in histories(ws, client):
+        t = h.ticket
+        assert t is not None
+        if not lo <= t.registered_at < hi:
+            continue
+        readings = read_clocks(h, sla.calendar, sla.policy, end)
+        facts.append(TicketFacts(t.id, h.client, h.priority, t.registered_at, readings,
+                                 h.extensions))
+    client_key = require_client(ws, client).key if client else None
+    return {"month": f"{first:%Y-%m}", "client": client_key,
+            **month_report(facts, sla.policy.default_priority)}
+
+
+# ------------------------------------------------------------------ billing
+
+
+def billable_work(ws: Workspace, first: datetime, end: datetime,
+                  client: str | None) -> list[dict]:
+    """Tickets registered in [first, end) whose work or channel the client pays for."""
+    from ..domain.routing import route
+
+    clients = {c.key: c for c in ws.store.clients()}
+    rows = []
+    for h in histories(ws, client):
+        t = h.ticket
+        assert t is not None
+        if not first <= t.registered_at < end:
+            continue
+        decision = route(ws.sla.routing, h.source, h.party, clients[h.client].hosting,
+                         t.channel, t.on_behalf)
+        reasons = list(decision.extras)
+        if decision.billing != "included":
+            reasons.insert(0, f"{decision.source.value if decision.source else '?'}:"
+                              f" {decision.billing}")
+        if not reasons or h.status is Status.REJECTED:
+            continue
+        rows.append({
+            "ticket": t.id,
+            "client": h.client,
+            "registered_at": t.registered_at.astimezone(ws.tz),
+            "status": h.status.value,
+            "priority": h.priority.value if h.priority else None,
+            "source": decision.source.value if decision.source else None,
+            "billing": decision.billing,
+            "extras": list(decision.extras),
+            "reasons": reasons,
+            "title": t.title,
+        })
+    return rows
