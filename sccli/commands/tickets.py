@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import click
@@ -40,7 +41,7 @@ def ticket_row(state: TicketHistory, tz) -> dict:
     return {
         "id": ticket.id,
         "client": state.client,
-        "status": state.status.value,
+        "status": "voided" if state.registration_voided else state.status.value,
         "priority": state.priority.value if state.priority else None,
         "registered_at": ticket.registered_at.astimezone(tz),
         "reporter": ticket.reporter,
@@ -123,7 +124,7 @@ def ticket_list(ctx, client_key, status, priority, fmt):
     emit(rows, LIST_COLUMNS, fmt, app.lang, empty="no tickets")
 
 
-def _event_row(event: Event, voided_by: dict[int, Event], tz) -> dict:
+def _event_row(event: Event, voided_by: Mapping[int, Event], tz) -> dict:
     from ..store.codec import stored_data
 
     void = voided_by.get(event.seq)
@@ -189,8 +190,7 @@ def ticket_show(ctx, ticket_id, fmt):
     found = state.ticket
     assert found is not None
     row = ticket_row(state, app.tz)
-    voided_by = {target.seq: void for target, void in state.voided}
-    history = [_event_row(e, voided_by, app.tz) for e in events]
+    history = [_event_row(e, state.voids, app.tz) for e in events]
     if fmt == "json":
         click.echo(to_json({**row, "body": found.body, "events": history}))
         return

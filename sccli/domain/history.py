@@ -12,7 +12,7 @@ view.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cached_property
@@ -98,7 +98,7 @@ class TicketHistory:
     ticket: Ticket | None  # registration facts with edits applied (None in bare domain use)
     client: str  # the client the ticket belongs to (its id names the first one)
     events: tuple[Event, ...]  # in effect: dated at or before as_of and not voided
-    voided: tuple[tuple[Event, Event], ...]  # (voided event, the void) in effect at as_of
+    voids: Mapping[int, Event]  # voided seq → the void, for the voids in effect at as_of
     as_of: datetime | None
     exists: bool
     status: Status
@@ -119,6 +119,10 @@ class TicketHistory:
     estimates: tuple[Estimate, ...]
     reorders: tuple[Reorder, ...]
     last_event_at: datetime | None  # of the events in effect, corrections excluded
+
+    @property
+    def registration_voided(self) -> bool:
+        return 1 in self.voids  # the store numbers a ticket's events from 1: #1 registers
 
     @property
     def estimate(self) -> datetime | None:
@@ -176,7 +180,7 @@ class TicketHistory:
                 out.append(p.reason)
             elif isinstance(p, Reordered):
                 out.append(p.agreed_by)
-        for _, void in self.voided:
+        for void in self.voids.values():
             p = void.payload
             assert isinstance(p, Voided)
             out.append(p.reason)
@@ -209,7 +213,6 @@ def history(
             p = ev.payload
             assert isinstance(p, Voided)
             voids[p.target] = ev
-    voided = tuple((e, voids[e.seq]) for e in events if e.seq in voids)
     live = tuple(e for e in events if e.seq not in voids)
     ticket_id = events[0].ticket_id if events else (ticket.id if ticket else "")
     client = client_of(ticket_id)
@@ -227,8 +230,8 @@ def history(
     reject_reason: RejectReason | None = None
     source: Source | None = None
     party: str | None = None
-    questions: list[list] = []  # [asked_at, stopped_at, stopped_by, missing]
-    open_q: list | None = None
+    questions: list[Question] = []
+    open_q: int | None = None  # index in questions of the question awaiting its answer
     estimates: list[Estimate] = []
     reorders: list[Reorder] = []
 
@@ -276,11 +279,12 @@ def history(
             if kind is K.ASKED:
                 p = ev.payload
                 assert isinstance(p, Asked)
-                open_q = [ev.at, None, None, p.missing]
-                questions.append(open_q)
+                open_q = len(questions)
+                questions.append(Question(open_q + 1, ev.at, None, None, p.missing))
         elif kind is K.ANSWERED:
             if open_q is not None:
-                open_q[1:3] = [ev.at, K.ANSWERED]
+                questions[open_q] = replace(questions[open_q], stopped_at=ev.at,
+                                            stopped_by=K.ANSWERED)
                 open_q = None
         elif kind is K.ESTIMATE_SET:
             p = ev.payload
@@ -300,7 +304,8 @@ def history(
             rejected = closed = ev.at
             reject_reason = p.reason
             if open_q is not None:
-                open_q[1:3] = [ev.at, K.REJECTED]
+                questions[open_q] = replace(questions[open_q], stopped_at=ev.at,
+                                            stopped_by=K.REJECTED)
                 open_q = None
         else:
             assert_never(kind)
@@ -310,7 +315,7 @@ def history(
         ticket=current,
         client=client,
         events=live if exists else (),
-        voided=voided,
+        voids=voids,
         as_of=as_of,
         exists=exists,
         status=status,
@@ -319,7 +324,7 @@ def history(
         reaction_priority=reaction_priority,
         registered_at=registered_at,
         first_response_at=first_response,
-        questions=tuple(Question(n, *q) for n, q in enumerate(questions, 1)),
+        questions=tuple(questions),
         resolved_at=resolved,
         resolution_stop=res_stop,
         acceptance_stop=acc_stop,
@@ -335,9 +340,13 @@ def history(
 
 
 def _edited(ticket: Ticket, p: Edited) -> Ticket:
-    changes = {k: v for k, v in (("title", p.title), ("body", p.body), ("reporter", p.reporter),
-                                  ("client", p.client)) if v is not None}
-    return replace(ticket, **changes)
+    return replace(
+        ticket,
+        title=ticket.title if p.title is None else p.title,
+        body=ticket.body if p.body is None else p.body,
+        reporter=ticket.reporter if p.reporter is None else p.reporter,
+        client=ticket.client if p.client is None else p.client,
+    )
 
 
 def check_estimate(h: TicketHistory, reason: str | None) -> None:

@@ -65,10 +65,15 @@ def ticket_list(ws: Workspace, client: str | None, status: str | None,
 
 
 def ticket_show(ws: Workspace, ticket_id: str) -> tuple[TicketHistory, list[Event]]:
-    """One ticket as of ``ws.at`` and every event of it known then (voided ones included)."""
-    h = ticket_cases.load(ws, ticket_id, ws.at)
-    events = [e for e in ws.store.events(h.ticket_id) if e.at <= ws.at]
-    return h, events
+    """One ticket as of ``ws.at`` and every event of it known then, voided ones included
+    (a void names its target, whatever the target's date). A ticket whose registration
+    was voided is still shown here, by its id: the audit trail stays readable."""
+    ticket = ticket_cases.require_ticket(ws, ticket_id)
+    stored = ws.store.events(ticket.id)
+    h = history(stored, ws.at, ticket)
+    if not h.exists and not h.registration_voided:
+        ticket_cases.load(ws, ticket.id, ws.at)  # raises: registered later
+    return h, [e for e in stored if e.at <= ws.at or e.seq in h.voids]
 
 
 def open_histories(ws: Workspace, client: str | None = None) -> list[TicketHistory]:
