@@ -9,7 +9,10 @@ from .errors import UsageError
 
 
 def parse_instant(text: str, tz: ZoneInfo, what: str = "time") -> datetime:
-    """ISO-8601 with or without offset; a bare date means its midnight; naive = calendar zone."""
+    """ISO-8601 with or without offset; a bare date means its midnight; naive = calendar zone.
+
+    UsageError (exit 2) when malformed or outside the calendar's supported years.
+    """
     raw = text.strip()
     try:
         if len(raw) == 10:
@@ -23,6 +26,14 @@ def parse_instant(text: str, tz: ZoneInfo, what: str = "time") -> datetime:
         ) from None
     if value.tzinfo is None:
         value = value.replace(tzinfo=tz)
+    from .domain.calendar import MAX_YEAR, MIN_YEAR, SUPPORTED_RANGE
+
+    # 9999-12-31 or 0001-01-01 is a typo, not a date: refuse it here, in the calendar's zone
+    if not (MIN_YEAR <= value.year <= MAX_YEAR and MIN_YEAR <= value.astimezone(tz).year <= MAX_YEAR):
+        raise UsageError(
+            f"{what} {raw!r} is outside the dates the business calendar supports"
+            f" ({SUPPORTED_RANGE})"
+        )
     return value
 
 

@@ -120,16 +120,18 @@ class _TrackerSchema(s.Schema):
         if adapter_node is None:
             raise ctx.fail(node, f"{path}.adapter", "required key is missing (e.g. github)")
         kind = s.Str().convert(adapter_node, f"{path}.adapter", ctx)
-        from .adapters import available_kinds, load_adapter_class
+        from .adapters import AdapterLoadError, UnknownAdapter, available_kinds, load_adapter_class
 
         try:
             cls = load_adapter_class(kind)
-        except Exception:
+        except UnknownAdapter:
             raise ctx.fail(
                 adapter_node,
                 f"{path}.adapter",
                 f"unknown adapter {kind!r} (expected one of: {', '.join(available_kinds())})",
             ) from None
+        except AdapterLoadError as exc:  # registered but broken: say why, not "unknown"
+            raise ctx.fail(adapter_node, f"{path}.adapter", str(exc)) from None
         fields = {"adapter": s.Field(s.Str(), required=True), **cls.config_schema}
         values = s.Struct(fields).convert(node, path, ctx)
         values.pop("adapter")

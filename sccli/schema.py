@@ -15,9 +15,12 @@ from typing import Any
 
 import yaml
 
+from .errors import ConfigurationError
 
-class ConfigError(Exception):
-    """A configuration mistake, already phrased for the user."""
+
+class ConfigError(ConfigurationError):
+    """A configuration mistake, already phrased for the user: ``file:line: key.path: problem``
+    (exit 2)."""
 
     def __init__(self, where: str, line: int | None, path: str, message: str):
         self.where, self.line, self.path, self.message = where, line, path, message

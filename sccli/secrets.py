@@ -24,7 +24,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-__all__ = ["SecretError", "TicketVault", "is_reference", "resolve_ref"]
+from .errors import TEMPORARY, ConfigurationError, is_temporary_os_error, one_line
+
+__all__ = ["SecretError", "SecretUnavailable", "TicketVault", "is_reference", "resolve_ref"]
 
 KEYRING_SERVICE = "sccli"
 TICKET_SERVICE = "sccli-tickets"
@@ -36,14 +38,45 @@ _REF = re.compile(r"^(?P<scheme>env|keyring):(?P<name>\S+)$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
-class SecretError(Exception):
-    """A missing or unusable secret; the message says how to fix it, on one line."""
+class SecretError(ConfigurationError):
+    """A missing or unusable secret; the message says how to fix it, on one line.
+
+    A configuration problem, exit 2: an unset variable, a missing keyring entry, a wrong or
+    missing vault key, a bad ``SCCLI_VAULT``, a damaged vault file, no usable keyring
+    backend or one that fails (not installed, no D-Bus, refuses access), a vault file that
+    cannot be read or written for lack of permissions. Fixing it needs a person.
+    """
+
+
+class SecretUnavailable(SecretError):
+    """The secret store is there but not available right now, exit 75 (retry later helps):
+    a locked OS keyring (it is unlocked at login), a full disk or an I/O error on the vault.
+    """
+
+    exit_code = TEMPORARY
+
+
+def _keyring_failure(exc: BaseException, message: str) -> SecretError:
+    """A backend failure: a locked keyring is temporary (75), anything else is setup (2)."""
+    locked = any(c.__name__ == "KeyringLocked" for c in type(exc).__mro__)  # keyring.errors
+    return (SecretUnavailable if locked else SecretError)(message)
+
+
+def _file_failure(exc: OSError, message: str) -> SecretError:
+    """An OSError on the vault file: temporary (disk full, I/O) → 75, else (permissions) → 2."""
+    reason = exc.strerror or one_line(exc) or type(exc).__name__
+    text = f"{message} ({reason})"
+    if is_temporary_os_error(exc):
+        return SecretUnavailable(f"{text}; free some space or try again later")
+    return SecretError(f"{text}; check the path and its permissions")
 
 
 def is_reference(value: str) -> bool:
     """True for ``env:NAME`` and ``keyring:NAME``, the only accepted ways to name a secret."""
     m = _REF.match(value.strip()) if isinstance(value, str) else None
-    return bool(m) and (m.group("scheme") != "env" or bool(_ENV_NAME.match(m.group("name"))))
+    if m is None:
+        return False
+    return m.group("scheme") != "env" or bool(_ENV_NAME.match(m.group("name")))
 
 
 def resolve_ref(ref: str) -> str:
@@ -65,9 +98,10 @@ def resolve_ref(ref: str) -> str:
     try:
         value = keyring.get_password(KEYRING_SERVICE, name)
     except Exception as exc:  # any backend failure is for the user to fix
-        raise SecretError(
+        raise _keyring_failure(
+            exc,
             f"cannot read {name!r} from the OS keyring ({_one_line(exc)}); unlock the keyring"
-            f" or use env:NAME instead"
+            f" or use env:NAME instead",
         ) from None
     if value is None:
         raise SecretError(
@@ -185,16 +219,20 @@ class TicketVault:
             try:
                 self._keyring.set_password(TICKET_SERVICE, self._prefix + reference, secret)
             except Exception as exc:
-                raise SecretError(
+                raise _keyring_failure(
+                    exc,
                     f"cannot store {reference} in the OS keyring ({_one_line(exc)}); unlock"
-                    f" the keyring or set SCCLI_VAULT=file"
+                    f" the keyring or set SCCLI_VAULT=file",
                 ) from None
             return
-        with self._file_lock():  # two sccli at once must not lose each other's secrets
-            data = self._load()
-            fernet = self._cipher(data)
-            data["entries"][self._prefix + reference] = fernet.encrypt(secret.encode("utf-8")).decode("ascii")
-            self._save(data)
+        try:
+            with self._file_lock():  # two sccli at once must not lose each other's secrets
+                data = self._load()
+                fernet = self._cipher(data)
+                data["entries"][self._prefix + reference] = fernet.encrypt(secret.encode("utf-8")).decode("ascii")
+                self._save(data)
+        except OSError as exc:
+            raise _file_failure(exc, f"cannot write the ticket vault {self.path}") from None
 
     def get(self, reference: str) -> str | None:
         """The secret for a reference, or None when the vault does not hold it."""
@@ -203,19 +241,23 @@ class TicketVault:
             try:
                 value: str | None = self._keyring.get_password(TICKET_SERVICE, self._prefix + reference)
             except Exception as exc:
-                raise SecretError(
+                raise _keyring_failure(
+                    exc,
                     f"cannot read {reference} from the OS keyring ({_one_line(exc)}); unlock"
-                    f" the keyring or set SCCLI_VAULT=file"
+                    f" the keyring or set SCCLI_VAULT=file",
                 ) from None
             return value
         if not self.path.exists():
             return None
-        data = self._load()
-        token = data["entries"].get(self._prefix + reference)
-        if token is None:
-            return None
-        fernet = self._cipher(data)
-        return self._decrypt(fernet, token).decode("utf-8")
+        try:
+            data = self._load()
+            token = data["entries"].get(self._prefix + reference)
+            if token is None:
+                return None
+            fernet = self._cipher(data)
+            return self._decrypt(fernet, token).decode("utf-8")
+        except OSError as exc:
+            raise _file_failure(exc, f"cannot read the ticket vault {self.path}") from None
 
     # -- the encrypted file --
 
@@ -240,7 +282,9 @@ class TicketVault:
             return {"version": 1, "salt": None, "check": None, "entries": {}}
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
+        except OSError as exc:
+            raise _file_failure(exc, f"cannot read the ticket vault {self.path}") from None
+        except ValueError as exc:
             raise SecretError(
                 f"cannot read the ticket vault {self.path} ({_one_line(exc)}); restore it from"
                 f" a backup or move it away"
@@ -261,7 +305,11 @@ class TicketVault:
 
             if data.get("salt") is None:
                 data["salt"] = base64.b64encode(os.urandom(16)).decode("ascii")
-            self._fernet = Fernet(self._key(base64.b64decode(data["salt"])))
+            try:
+                salt = base64.b64decode(data["salt"], validate=True)
+            except (binascii.Error, ValueError, TypeError):
+                raise self._damaged() from None
+            self._fernet = Fernet(self._key(salt))
         if data.get("check") is None:
             data["check"] = self._fernet.encrypt(_CHECK.encode()).decode("ascii")
         elif self._decrypt(self._fernet, data["check"]) != _CHECK.encode():
@@ -271,6 +319,8 @@ class TicketVault:
     def _decrypt(self, fernet: Any, token: str) -> bytes:
         from cryptography.fernet import InvalidToken
 
+        if not isinstance(token, str):
+            raise self._damaged()
         try:
             result: bytes = fernet.decrypt(token.encode("ascii"))
         except (InvalidToken, ValueError, TypeError):
@@ -282,6 +332,11 @@ class TicketVault:
         return SecretError(
             f"cannot decrypt the ticket vault {self.path} with the key from {source}; restore"
             f" the key it was created with"
+        )
+
+    def _damaged(self) -> SecretError:
+        return SecretError(
+            f"the ticket vault {self.path} is damaged; restore it from a backup or move it away"
         )
 
     def _key_path(self) -> Path:
@@ -299,7 +354,10 @@ class TicketVault:
             return base64.urlsafe_b64encode(kdf.derive(configured.encode("utf-8")))
         path = self._key_path()
         if path.exists():
-            key = path.read_bytes().strip()
+            try:
+                key = path.read_bytes().strip()
+            except OSError as exc:
+                raise _file_failure(exc, f"cannot read the vault key {path}") from None
             if not _is_fernet_key(key.decode("ascii", "replace")):
                 raise SecretError(
                     f"{path} does not hold a valid vault key; restore it or set SCCLI_VAULT_KEY"

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from sccli.errors import AUTH, PARTIAL, TEMPORARY, SccliError, one_line
 from sccli.schema import Field
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -48,17 +49,25 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------- errors
-class TrackerError(Exception):
-    """A tracker failed; the message is one line, for the user, and holds no secret."""
+class TrackerError(SccliError):
+    """A tracker failed; the message is one line, for the user, and holds no secret.
+
+    Part of sccli's one error model (``sccli.errors``): each subclass carries its exit code,
+    5 (partial) unless said otherwise.
+    """
+
+    exit_code = PARTIAL
 
     def __init__(self, message: str, tracker: str | None = None):
         self.tracker = tracker
-        text = " ".join(str(message).split())
+        text = one_line(message)
         super().__init__(f"{tracker}: {text}" if tracker else text)
 
 
 class AuthError(TrackerError):
     """Credentials missing or refused (401, 403 that is not a rate limit): exit 4."""
+
+    exit_code = AUTH
 
 
 class NotFound(TrackerError):
@@ -72,13 +81,19 @@ class ValidationError(TrackerError):
 class Unreachable(TrackerError):
     """Connection errors or timeouts persisted after retries: temporary, exit 75."""
 
+    exit_code = TEMPORARY
+
 
 class BudgetExhausted(TrackerError):
     """The per-run request budget is spent: stop and keep cursors, exit 75."""
 
+    exit_code = TEMPORARY
+
 
 class RateLimited(TrackerError):
     """The tracker asks us to wait longer than the run may: exit 75, cursors kept."""
+
+    exit_code = TEMPORARY
 
     def __init__(self, reset_at: datetime, tracker: str | None = None):
         self.reset_at = reset_at
@@ -244,26 +259,8 @@ class Adapter(ABC):
         """Create an issue carrying the marker for ``ticket``."""
 
     @abstractmethod
-    def update(
-        self,
-        issue_id: str,
-        *,
-        title: str | None = None,
-        body: str | None = None,
-        labels: Sequence[str] | None = None,
-        priority: str | None = None,
-    ) -> None:
-        """Change the given fields; the marker survives a new body."""
-
-    @abstractmethod
     def comment(self, issue_id: str, body: str, origin: str) -> RemoteComment:
         """Add a comment carrying a marker with ``origin``."""
-
-    @abstractmethod
-    def close(self, issue_id: str) -> None: ...
-
-    @abstractmethod
-    def reopen(self, issue_id: str) -> None: ...
 
     @abstractmethod
     def find_by_marker(self, ticket: str) -> RemoteIssue | None:

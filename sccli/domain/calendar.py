@@ -36,6 +36,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
 
+from ..errors import UsageError
+
 Hours = tuple[tuple[time, time], ...]
 
 _US = 1_000_000
@@ -45,6 +47,18 @@ _MAX_YEARS = 400  # a timeline wider than this means a nonsense date, not a real
 _DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _DAY_WORDS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _STANDARD: Hours = ((time(8, 30), time(17, 30)),)
+
+# The years sccli accepts an instant in (``sccli.clock.parse_instant`` refuses others): inside
+# the years the ``holidays`` package knows public holidays for (RU: 1991–2100), and wider
+# than any support contract. A calendar whose country's holiday data is shorter narrows it.
+MIN_YEAR = 2000
+MAX_YEAR = 2100
+SUPPORTED_RANGE = f"{MIN_YEAR}-01-01 … {MAX_YEAR}-12-31"
+
+
+class CalendarRangeError(UsageError, ValueError):
+    """A date or instant outside the calendar's supported years: a user mistake (exit 2),
+    and a ``ValueError`` like the calendar's other refusals."""
 
 
 def _default_weekly() -> dict[int, Hours]:
@@ -137,14 +151,21 @@ class BusinessCalendar:
             raise ValueError(
                 f"unknown time zone {spec.timezone!r} (use an IANA name, e.g. Europe/Moscow)"
             ) from None
+        first, last, known = MIN_YEAR, MAX_YEAR, ""
         if spec.country:
             try:
-                holidays.country_holidays(spec.country, years=[])
+                table = holidays.country_holidays(spec.country, years=[])
             except NotImplementedError:
                 raise ValueError(
                     f"unknown holiday country {spec.country!r} (use an ISO code such as RU,"
                     " or none for no public holidays)"
                 ) from None
+            since, until = getattr(table, "start_year", first), getattr(table, "end_year", last)
+            if since > first or until < last:  # no silent "no holidays" outside their data
+                first, last = max(first, since), min(last, until)
+                known = f"; public holidays of {spec.country} are known for {since}–{until}"
+        self.first_year, self.last_year = first, last
+        self._range_text = f"{first}-01-01 … {last}-12-31{known}"
         self._workday: Hours = (
             spec.workday_hours or spec.weekly[0] or next(h for h in spec.weekly.values() if h)
         )
@@ -165,7 +186,19 @@ class BusinessCalendar:
     # ---- days -------------------------------------------------------------------------------
 
     def day(self, d: date) -> DayInfo:
-        """The hours of date ``d`` and why (cached)."""
+        """The hours of date ``d`` and why (cached); CalendarRangeError outside the years."""
+        if not self.first_year <= d.year <= self.last_year:
+            raise self._out_of_range(d.isoformat())
+        return self._day(d)
+
+    def _out_of_range(self, what: str) -> CalendarRangeError:
+        return CalendarRangeError(
+            f"{what} is outside the range the business calendar supports ({self._range_text})"
+        )
+
+    def _day(self, d: date) -> DayInfo:
+        """``day`` without the range check: the timeline covers the years next to an instant
+        and deadlines may run past the last year."""
         info = self._days.get(d)
         if info is None:
             info = self._days[d] = self._make_day(d)
@@ -231,7 +264,7 @@ class BusinessCalendar:
         out = []
         d, one = date(year, 1, 1), timedelta(days=1)
         while d.year == year:
-            for s, e in self.day(d).intervals:
+            for s, e in self._day(d).intervals:
                 su = self._local_us(d, s)
                 eu = self._local_us(d + one, e) if e == _MIDNIGHT else self._local_us(d, e)
                 if eu > su:
@@ -252,7 +285,7 @@ class BusinessCalendar:
 
     def _build(self, y0: int, y1: int) -> None:
         if y1 - y0 > _MAX_YEARS or y0 < 2 or y1 > 9997:
-            raise ValueError("date outside the range the business calendar supports")
+            raise self._out_of_range(f"the years {y0 + 1}–{y1 - 1}")
         self._starts, self._ends, self._cum, self._cum_end = [], [], [], []
         self._y0 = y0
         self._lo = self._local_us(date(y0, 1, 1), _MIDNIGHT)
@@ -261,7 +294,7 @@ class BusinessCalendar:
 
     def _extend_forward(self) -> None:
         if self._y1 - self._y0 >= _MAX_YEARS or self._y1 >= 9997:
-            raise ValueError("deadline outside the range the business calendar supports")
+            raise self._out_of_range(f"a deadline after {self._y1}")
         self._append_year(self._y1 + 1)
 
     def _ensure(self, t: int) -> None:
@@ -269,9 +302,12 @@ class BusinessCalendar:
         if self._lo <= t < self._hi:
             return
         try:
-            year = self._dt(t).year
+            local = self._dt(t)
         except OverflowError:
-            raise ValueError("date outside the range the business calendar supports") from None
+            raise self._out_of_range("the date") from None
+        year = local.year
+        if not self.first_year <= year <= self.last_year:
+            raise self._out_of_range(local.isoformat())
         if not self._built:
             self._build(year - 1, year + 1)
             self._built = True
@@ -400,7 +436,7 @@ class BusinessCalendar:
         d, last = self._dt(ta).date(), self._dt(tb - 1).date()
         out = []
         while d <= last:
-            info = self.day(d)
+            info = self._day(d)
             if not info.working:
                 out.append(info)
             d += timedelta(days=1)

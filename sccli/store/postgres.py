@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import re
 
-from ..errors import TemporaryFailure, UsageError
+from ..errors import ConfigurationError, TemporaryFailure, UsageError, one_line
 from .base import Store
 
 
@@ -57,7 +57,16 @@ class PostgresStore(Store):
             self.conn.execute("ROLLBACK")
 
     def execute(self, sql, params=()):
-        return self.conn.execute(self._sql(sql), tuple(params))
+        try:
+            return self.conn.execute(self._sql(sql), tuple(params))
+        except (self._psycopg.errors.InsufficientPrivilege,
+                self._psycopg.errors.ReadOnlySqlTransaction) as exc:
+            # Permanent until a DBA acts: not the "try again" (75) of other database errors.
+            first = (str(exc).strip().splitlines() or ["permission denied"])[0]
+            raise ConfigurationError(
+                f"PostgreSQL at {self.location} refused: {one_line(first, 200)}; grant the"
+                " user rights on sccli's tables, or connect to the primary server"
+            ) from None
 
     def executemany(self, sql, rows):
         with self.conn.cursor() as cur:

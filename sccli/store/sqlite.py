@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from ..errors import TemporaryFailure, UsageError
+from ..errors import ConfigurationError, SccliError, TemporaryFailure, UsageError
 from .base import Store
 
 
@@ -35,14 +35,37 @@ class SQLiteStore(Store):
         try:
             self.conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
-            if "locked" in str(exc) or "busy" in str(exc):
-                raise TemporaryFailure(
-                    f"the store {self.location} is busy (another sccli is writing); try again"
-                ) from None
-            raise UsageError(f"cannot write to the store {self.location}: {exc}") from None
+            raise self._refused(exc) or UsageError(
+                f"cannot write to the store {self.location}: {exc}"
+            ) from None
 
     def _commit(self) -> None:
-        self.conn.execute("COMMIT")
+        try:
+            self.conn.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            error = self._refused(exc)
+            if error is None:
+                raise
+            raise error from None
+
+    def _refused(self, exc: sqlite3.OperationalError) -> SccliError | None:
+        """SQLite's refusals that are the environment's, as one-line errors (else None)."""
+        text = str(exc)
+        if "locked" in text or "busy" in text:
+            return TemporaryFailure(
+                f"the store {self.location} is busy (another sccli is writing); try again"
+            )
+        if "readonly" in text or "read-only" in text:
+            return ConfigurationError(
+                f"the store {self.location} is not writable; fix its permissions or pass"
+                " --db PATH"
+            )
+        if "disk is full" in text:
+            return TemporaryFailure(
+                f"the disk of the store {self.location} is full; nothing was written, free"
+                " some space and try again"
+            )
+        return None
 
     def _rollback(self) -> None:
         if self.conn.in_transaction:
@@ -52,12 +75,10 @@ class SQLiteStore(Store):
         try:
             return self.conn.execute(sql, params)
         except sqlite3.OperationalError as exc:
-            if "readonly" in str(exc) or "read-only" in str(exc):
-                raise UsageError(
-                    f"the store {self.location} is not writable; fix its permissions or pass"
-                    " --db PATH"
-                ) from None
-            raise
+            error = self._refused(exc)
+            if error is None:
+                raise
+            raise error from None
 
     def executemany(self, sql, rows):
         self.conn.executemany(sql, rows)
