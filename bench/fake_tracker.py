@@ -2,7 +2,7 @@
 
 Speaks just enough of GitHub's REST API for sccli's ``github`` adapter: issue lists with
 ``since``/``state``/``sort``/``direction``/``labels`` and ``Link`` paging, one issue, its
-comments, create, comment, patch, ``/search/issues`` for markers, ``/user`` and the repo.
+comments, create, comment, ``/search/issues`` for markers, ``/user`` and the repo.
 GETs carry an ``ETag``; ``If-None-Match`` gets a 304. Every request is counted, and an
 injectable latency makes each one cost time like a real tracker. Timestamps have GitHub's
 one-second resolution.
@@ -65,7 +65,7 @@ class FakeGitHub:
             def _serve(self):
                 fake.handle(self)
 
-            do_GET = do_POST = do_PATCH = _serve
+            do_GET = do_POST = _serve
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
@@ -177,13 +177,6 @@ class FakeGitHub:
                     c = self.add_comment(n, payload["body"], author="sccli")
                     return 201, self._comment_json(c), {}
                 return 200, [self._comment_json(self.comments[c]) for c in issue["comments"]], {}
-            if method == "PATCH":
-                for key in ("title", "body", "state"):
-                    if key in payload:
-                        issue[key] = payload[key]
-                if "labels" in payload:
-                    issue["labels"] = list(payload["labels"])
-                issue["updated_at"] = _stamp(self.clock())
             return 200, self._issue_json(issue), {}
         return 404, {"message": "Not Found"}, {}
 

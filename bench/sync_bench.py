@@ -115,7 +115,7 @@ def main(argv=None) -> int:
                 print(f"{label}: FAILED: {failed[0].error}")
                 return 1
             total = sum(v for k, v in fake.counts.items() if k != "304")
-            writes = fake.counts["POST"] + fake.counts["PATCH"]
+            writes = fake.counts["POST"]
             shown = str(bound)
             print(f"{label:<44} {total:>8} {writes:>6} {fake.counts['304']:>5} {shown:>6}"
                   f" {seconds:>6.2f}s")

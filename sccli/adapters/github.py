@@ -123,8 +123,8 @@ class GitHubAdapter(Adapter):
             raise NotFound(f"#{issue_id} is a pull request, not an issue", self.http.name)
         return raw
 
-    def _labels(self, labels: Sequence[str], marked: bool) -> list[str]:
-        wanted = ([MARKER_LABEL] if marked else []) + self.extra_labels + list(labels)
+    def _labels(self, labels: Sequence[str]) -> list[str]:
+        wanted = [MARKER_LABEL, *self.extra_labels, *labels]
         return list(dict.fromkeys(wanted))
 
     # ------------------------------------------------------------------ protocol
@@ -165,38 +165,16 @@ class GitHubAdapter(Adapter):
         payload = {
             "title": title,
             "body": with_marker(body, issue_marker(ticket)),
-            "labels": self._labels(labels, marked=True),
+            "labels": self._labels(labels),
         }
         return self._issue(self.http.post(f"repos/{self.repo}/issues", json=payload,
                                           expect=(201,)).json())
-
-    def update(self, issue_id, *, title=None, body=None, labels=None, priority=None) -> None:
-        payload: dict[str, Any] = {}
-        if title is not None:
-            payload["title"] = title
-        if body is not None or labels is not None:
-            current = self._raw(issue_id)  # usually a free 304: keeps the marker and label
-            ticket = parse_issue_marker(current.get("body"))
-            if body is not None:
-                payload["body"] = with_marker(body, issue_marker(ticket)) if ticket else body
-            if labels is not None:
-                payload["labels"] = self._labels(labels, marked=ticket is not None)
-        if payload:
-            self.http.patch(f"repos/{self.repo}/issues/{_number(issue_id)}", json=payload)
 
     def comment(self, issue_id, body, origin) -> RemoteComment:
         payload = {"body": with_marker(body, comment_marker(origin))}
         raw = self.http.post(f"repos/{self.repo}/issues/{_number(issue_id)}/comments",
                              json=payload, expect=(201,)).json()
         return self._comment(raw)
-
-    def close(self, issue_id) -> None:
-        self.http.patch(f"repos/{self.repo}/issues/{_number(issue_id)}",
-                        json={"state": "closed", "state_reason": "completed"})
-
-    def reopen(self, issue_id) -> None:
-        self.http.patch(f"repos/{self.repo}/issues/{_number(issue_id)}",
-                        json={"state": "open", "state_reason": "reopened"})
 
     def find_by_marker(self, ticket) -> RemoteIssue | None:
         marker = issue_marker(ticket, hidden=False)

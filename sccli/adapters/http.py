@@ -184,12 +184,6 @@ class HttpClient:
     def put(self, path: str, json: Any = None, **kw: Any):
         return self.request("PUT", path, json=json, expect=kw.pop("expect", (200, 204)), **kw)
 
-    def patch(self, path: str, json: Any = None, **kw: Any):
-        return self.request("PATCH", path, json=json, **kw)
-
-    def delete(self, path: str, **kw: Any):
-        return self.request("DELETE", path, expect=kw.pop("expect", (200, 204)), **kw)
-
     # ------------------------------------------------------------------ core
     def request(
         self,

@@ -206,27 +206,8 @@ class LocalAdapter(Adapter):
                                      priority=priority, author="sccli")
         return self._issue(raw)
 
-    def update(self, issue_id, *, title=None, body=None, labels=None, priority=None) -> None:
-        fields: dict[str, Any] = {}
-        if title is not None:
-            fields["title"] = title
-        if body is not None:
-            fields["body"] = strip_markers(body)
-        if labels is not None:
-            fields["labels"] = list(labels)
-        if priority is not None:
-            fields["priority"] = priority
-        if fields:
-            self.tracker.edit(issue_id, **fields)
-
     def comment(self, issue_id, body, origin) -> RemoteComment:
         return _comment(self.tracker.add_comment(issue_id, strip_markers(body), "sccli", origin))
-
-    def close(self, issue_id) -> None:
-        self.tracker.set_state(issue_id, "closed")
-
-    def reopen(self, issue_id) -> None:
-        self.tracker.set_state(issue_id, "open")
 
     def find_by_marker(self, ticket) -> RemoteIssue | None:
         for raw in self.tracker.records():

@@ -8,8 +8,7 @@ exactly, since ACME-12 is a substring of ACME-123.
 Quirks handled (seen on a live server): lists show only open issues unless
 ``status_id=*``; ``limit`` is capped at 100; ``updated_on>=T`` behaves like "after T−1 s";
 journals come only from ``/issues/N.json?include=journals``; descriptions come back with
-CRLF; a note is added with PUT, which must never be retried blindly; a status change the
-workflow forbids is silently ignored, so close/reopen verify the result.
+CRLF; a note is added with PUT, which must never be retried blindly.
 """
 
 from __future__ import annotations
@@ -53,8 +52,6 @@ class RedmineAdapter(Adapter):
         "project": Field(Str(pattern=r"[a-z0-9][a-z0-9_\-]*", expected="a project identifier"),
                          required=True),
         "tracker_id": Field(Int(minimum=1)),
-        "closed_status_id": Field(Int(minimum=1)),
-        "reopened_status_id": Field(Int(minimum=1)),
         "priorities": Field(MapOf(Str()), default=dict),
     }
     page_size = 100  # Redmine caps `limit` at 100
@@ -80,16 +77,6 @@ class RedmineAdapter(Adapter):
         if self._statuses is None:
             self._statuses = self.http.get("issue_statuses.json").json()["issue_statuses"]
         return self._statuses
-
-    def _status_id(self, closed: bool) -> int:
-        key = "closed_status_id" if closed else "reopened_status_id"
-        if self.config.get(key):
-            return int(self.config[key])
-        for status in self.statuses():
-            if bool(status.get("is_closed")) == closed:
-                return int(status["id"])
-        raise TrackerError(f"no {'closed' if closed else 'open'} issue status; set {key}",
-                           self.http.name)
 
     def _priority_id(self, priority: str) -> int:
         if self._priorities is None:
@@ -161,10 +148,6 @@ class RedmineAdapter(Adapter):
             if not page or offset >= int(data.get("total_count") or 0):
                 return
 
-    def _put(self, issue_id: str, fields: Mapping[str, Any], idempotent: bool = True) -> None:
-        self.http.put(f"issues/{_number(issue_id)}.json", json={"issue": dict(fields)},
-                      idempotent=idempotent)
-
     # ------------------------------------------------------------------ protocol
     def check(self) -> str:
         login = self.http.get("users/current.json").json()["user"].get("login", "?")
@@ -216,41 +199,15 @@ class RedmineAdapter(Adapter):
         raw = self.http.post("issues.json", json={"issue": fields}, expect=(201,)).json()
         return self._issue(raw["issue"])
 
-    def update(self, issue_id, *, title=None, body=None, labels=None, priority=None) -> None:
-        fields: dict[str, Any] = {}
-        if title is not None:
-            fields["subject"] = title
-        if body is not None:
-            ticket = parse_issue_marker(self._raw(issue_id).get("description"))
-            fields["description"] = (
-                with_marker(body, issue_marker(ticket, hidden=False)) if ticket else body
-            )
-        if priority is not None:
-            fields["priority_id"] = self._priority_id(priority)
-        if fields:  # labels: Redmine has none (capabilities.labels is False)
-            self._put(issue_id, fields)
-
     def comment(self, issue_id, body, origin) -> RemoteComment:
         notes = with_marker(body, comment_marker(origin, hidden=False))
-        self._put(issue_id, {"notes": notes}, idempotent=False)  # a retry would duplicate
+        self.http.put(f"issues/{_number(issue_id)}.json", json={"issue": {"notes": notes}},
+                      idempotent=False)  # a retry would duplicate
         for found in reversed(self.get(issue_id).comments):  # PUT answers 204, no journal id
             if found.origin == origin:
                 return found
         raise TrackerError(f"the note on #{issue_id} was accepted but is not visible",
                            self.http.name)
-
-    def _set_state(self, issue_id: str, closed: bool) -> None:
-        self._put(issue_id, {"status_id": self._status_id(closed)})
-        if (self._issue(self._raw(issue_id)).state == "closed") != closed:
-            verb = "close" if closed else "reopen"
-            raise TrackerError(f"Redmine's workflow did not let us {verb} #{issue_id}; set "
-                               f"{'closed' if closed else 'reopened'}_status_id", self.http.name)
-
-    def close(self, issue_id) -> None:
-        self._set_state(issue_id, closed=True)
-
-    def reopen(self, issue_id) -> None:
-        self._set_state(issue_id, closed=False)
 
     def find_by_marker(self, ticket) -> RemoteIssue | None:
         marker = issue_marker(ticket, hidden=False)

@@ -85,10 +85,6 @@ class Action:
 
     kind = "action"
 
-    @property
-    def writes_remote(self) -> bool:
-        return False
-
     def row(self) -> dict[str, Any]:
         return {"action": self.kind, "tracker": self.tracker, "ticket": self.ticket,
                 "remote": None, "detail": ""}
@@ -102,10 +98,6 @@ class CreateRemote(Action):
     priority: str | None = None
 
     kind = "create"
-
-    @property
-    def writes_remote(self) -> bool:
-        return True
 
     def row(self) -> dict[str, Any]:
         return {**super().row(), "party": self.party, "detail": self.title}
@@ -122,10 +114,6 @@ class PushComment(Action):
     @property
     def origin(self) -> str:
         return origin_of(self.ticket, self.event_seq)
-
-    @property
-    def writes_remote(self) -> bool:
-        return True
 
     def row(self) -> dict[str, Any]:
         return {**super().row(), "remote": self.remote_id, "event": self.event_seq,

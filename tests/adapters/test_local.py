@@ -34,6 +34,9 @@ class LocalBackend:
     def human_comment(self, issue_id, body, author="alice"):
         self.partner.add_comment(issue_id, body, author)
 
+    def human_close(self, issue_id):
+        self.partner.set_state(issue_id, "closed")
+
     def tick(self):
         self.clock.now += timedelta(seconds=2)
 

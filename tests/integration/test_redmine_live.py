@@ -75,6 +75,13 @@ class LiveBackend:
                                 json={"issue": {"notes": body}}, timeout=10)
         assert resp.status_code in (200, 204), resp.text
 
+    def human_close(self, issue_id):
+        statuses = self.session.get(f"{URL}/issue_statuses.json", timeout=10).json()
+        closed = next(s["id"] for s in statuses["issue_statuses"] if s.get("is_closed"))
+        resp = self.session.put(f"{URL}/issues/{issue_id}.json",
+                                json={"issue": {"status_id": closed}}, timeout=10)
+        assert resp.status_code in (200, 204), resp.text
+
     def tick(self):
         time.sleep(1.1)  # Redmine keeps whole seconds
 
