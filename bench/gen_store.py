@@ -23,7 +23,22 @@ PRIORITIES = ["critical", "high", "medium", "medium", "low", "low", None]
 CLIENTS = [f"C{i:02d}" for i in range(40)]
 
 
-def ticket_events(tid: str, start: datetime, rng: random.Random, open_: bool):
+STATUS_AFTER = {"registered": "new", "responded": "in-progress", "note": None,
+                "asked": "awaiting-client", "answered": "in-progress", "estimate-set": None,
+                "priority-changed": None, "rejected": "rejected", "resolved": "resolved",
+                "accepted": "closed", "auto-accepted": "closed"}
+
+
+def ticket_events(tid: str, start: datetime, rng: random.Random, open_: bool, now: datetime):
+    """A ticket's history up to ``now`` (a store never holds what has not happened yet)."""
+    events, status = _story(start, rng, open_)
+    kept = [e for e in events if e[1] <= now]
+    if len(kept) < len(events):
+        status = next(STATUS_AFTER[k] for k, _, _ in reversed(kept) if STATUS_AFTER[k])
+    return kept, status
+
+
+def _story(start: datetime, rng: random.Random, open_: bool):
     at = start
     events = [("registered", at, {"priority": rng.choice(PRIORITIES), "channel": "portal",
                                   "on_behalf": False, "reporter": "it@client.example"})]
@@ -94,7 +109,7 @@ def main() -> None:
         open_ = rng.random() < 0.10
         span = 20 if open_ else 700
         start = now - timedelta(days=rng.uniform(0.05, span))
-        events, status = ticket_events(tid, start, rng, open_)
+        events, status = ticket_events(tid, start, rng, open_, now)
         batch_t.append((tid, client, seqs[client], "it@client.example", f"Ticket {i}", "body",
                         "portal", 0, start.isoformat(), status))
         for seq, (kind, at, data) in enumerate(events, start=1):

@@ -50,13 +50,14 @@ trackers:
 def make_workspace(home: Path, url: str, n: int) -> None:
     from sccli.app import App
     from sccli.config import default_sla_text
-    from sccli.domain.model import Channel, Client, Event, EventKind, Ticket
+    from sccli.domain.model import Channel, Client, EventKind, Ticket
+    from sccli.store.codec import event_from_data as Event
 
     home.mkdir(parents=True, exist_ok=True)
     (home / "sccli.yaml").write_text(CONFIG.format(url=url), encoding="utf-8")
     (home / "sla.yaml").write_text(default_sla_text(), encoding="utf-8")
     app = App(home=str(home), lang="en")
-    store, now = app.store, app.now
+    store, now = app.store, app.clock
     with store.transaction():
         store.add_client(Client("ACME", "Acme Corp", "https://acme.example"), now)
         for _ in range(n):
@@ -65,7 +66,7 @@ def make_workspace(home: Path, url: str, n: int) -> None:
                             "It fails.\n1. open\n2. click\nExpected: ok\nActual: error",
                             Channel.PORTAL, False, now)
             store.add_ticket(ticket, Event(tid, 1, EventKind.REGISTERED, now, "bench",
-                                           {"priority": "high"}), "new")
+                                           {"priority": "high"}), "new", now)
             store.insert_event(Event(tid, 2, EventKind.SOURCE_SET, now, "bench",
                                      {"source": "vendor-product", "party": None}), now)
     app.close()

@@ -13,8 +13,9 @@ view.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cached_property
 from typing import assert_never
 
@@ -55,7 +56,6 @@ class Question:
     asked_at: datetime
     stopped_at: datetime | None
     stopped_by: EventKind | None  # ANSWERED or REJECTED
-    missing: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,9 +90,15 @@ class NoteEntry:
     author: str | None
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class TicketHistory:
-    """A ticket as known at ``as_of`` (None: everything recorded)."""
+    """A ticket as known at ``as_of`` (None: everything recorded). Treat it as immutable.
+
+    The fold computes what every view needs (status and the clocks' facts) at once; the
+    facts only some views read (source, reorders, notes, secrets, texts) are computed from
+    ``events`` on first use, so `sla check` over 10,000 tickets decodes only the payloads
+    its clocks depend on.
+    """
 
     ticket_id: str
     ticket: Ticket | None  # registration facts with edits applied (None in bare domain use)
@@ -113,12 +119,61 @@ class TicketHistory:
     acceptance_stop: tuple[datetime, EventKind] | None  # accepted/auto-accepted/reopened
     closed_at: datetime | None
     rejected_at: datetime | None
-    reject_reason: RejectReason | None
-    source: Source | None
-    party: str | None
     estimates: tuple[Estimate, ...]
-    reorders: tuple[Reorder, ...]
     last_event_at: datetime | None  # of the events in effect, corrections excluded
+
+    def _latest(self, kind: EventKind) -> Event | None:
+        for ev in reversed(self.events):
+            if ev.kind is kind:
+                return ev
+        return None
+
+    @cached_property
+    def _source_set(self) -> SourceSet | None:
+        ev = self._latest(K.SOURCE_SET)
+        if ev is None:
+            return None
+        p = ev.payload
+        assert isinstance(p, SourceSet)
+        return p
+
+    @property
+    def source(self) -> Source | None:
+        return self._source_set.source if self._source_set else None
+
+    @property
+    def party(self) -> str | None:
+        return self._source_set.party if self._source_set else None
+
+    @cached_property
+    def reject_reason(self) -> RejectReason | None:
+        ev = self._latest(K.REJECTED)
+        if ev is None:
+            return None
+        p = ev.payload
+        assert isinstance(p, Rejected)
+        return p.reason
+
+    @cached_property
+    def reorders(self) -> tuple[Reorder, ...]:
+        out = []
+        for ev in self.events:
+            if ev.kind is K.REORDERED:
+                p = ev.payload
+                assert isinstance(p, Reordered)
+                out.append(Reorder(ev.ticket_id, ev.seq, ev.at, p.before, p.agreed_by))
+        return tuple(out)
+
+    @cached_property
+    def missing_asked(self) -> tuple[tuple[str, ...], ...]:
+        """The intake items each question asked for, in question order."""
+        out = []
+        for ev in self.events:
+            if ev.kind is K.ASKED:
+                p = ev.payload
+                assert isinstance(p, Asked)
+                out.append(p.missing)
+        return tuple(out)
 
     @property
     def registration_voided(self) -> bool:
@@ -203,17 +258,21 @@ def history(
     Raises DomainError when the events are not a legal history (the write path uses this
     to refuse an illegal step with the allowed next ones).
     """
-    if events and (events[0].seq != 1 or events[-1].seq != len(events)):
-        events = sorted(events, key=lambda e: e.seq)  # the store returns them in order
+    if len(events) > 1 and events[0].seq > events[-1].seq:
+        events = sorted(events, key=lambda e: e.seq)  # the store returns them in seq order
     if as_of is not None:
-        events = [e for e in events if e.at <= as_of]
+        # Same zone on both sides: the store's instants are UTC, and comparing datetimes
+        # of one tzinfo skips the offset arithmetic (this runs for every event of a view).
+        cut = as_of.astimezone(UTC)
+        if any(e.at > cut for e in events):
+            events = [e for e in events if e.at <= cut]
     voids: dict[int, Event] = {}
     for ev in events:
         if ev.kind is K.VOIDED:
             p = ev.payload
             assert isinstance(p, Voided)
             voids[p.target] = ev
-    live = tuple(e for e in events if e.seq not in voids)
+    live = tuple(e for e in events if e.seq not in voids) if voids else tuple(events)
     ticket_id = events[0].ticket_id if events else (ticket.id if ticket else "")
     client = client_of(ticket_id)
     # The stored row's client is a projection of the edits; the id names the registering one.
@@ -227,24 +286,13 @@ def history(
     registered_at = first_response = resolved = res_stop = closed = rejected = None
     last: datetime | None = None
     acc_stop: tuple[datetime, EventKind] | None = None
-    reject_reason: RejectReason | None = None
-    source: Source | None = None
-    party: str | None = None
-    questions: list[Question] = []
-    open_q: int | None = None  # index in questions of the question awaiting its answer
+    questions: list[list] = []  # [asked_at, stopped_at, stopped_by]
+    open_q: list | None = None
     estimates: list[Estimate] = []
-    reorders: list[Reorder] = []
+    step = _STEP
 
     for ev in live:
         kind = ev.kind
-        if kind is K.VOIDED or kind is K.EDITED:
-            if kind is K.EDITED:
-                p = ev.payload
-                assert isinstance(p, Edited)
-                client = p.client or client
-                if current is not None:
-                    current = _edited(current, p)
-            continue  # corrections: any status, no status change
         if kind is K.REGISTERED:
             p = ev.payload
             assert isinstance(p, Registered)
@@ -253,19 +301,20 @@ def history(
             timeline.append((ev.at, priority))
             last = ev.at
             continue
+        if kind is K.VOIDED or kind is K.EDITED:
+            if kind is K.EDITED:
+                p = ev.payload
+                assert isinstance(p, Edited)
+                client = p.client or client
+                if current is not None:
+                    current = _edited(current, p)
+            continue  # corrections: any status, no status change
         if not exists:
             continue  # the registration was voided: nothing of this ticket is in effect
-        status = next_status(status, kind)
+        status = step.get((status, kind)) or next_status(status, kind)
         last = ev.at
-        if kind is K.NOTE or kind is K.SOURCE_SET:
-            if kind is K.SOURCE_SET:
-                p = ev.payload
-                assert isinstance(p, SourceSet)
-                source, party = p.source, p.party
-        elif kind is K.REORDERED:
-            p = ev.payload
-            assert isinstance(p, Reordered)
-            reorders.append(Reorder(ev.ticket_id, ev.seq, ev.at, p.before, p.agreed_by))
+        if kind is K.NOTE or kind is K.SOURCE_SET or kind is K.REORDERED:
+            pass  # read lazily by the views that need them
         elif kind is K.PRIORITY_CHANGED:
             p = ev.payload
             assert isinstance(p, PriorityChanged)
@@ -277,14 +326,11 @@ def history(
             if first_response is None:
                 first_response = ev.at
             if kind is K.ASKED:
-                p = ev.payload
-                assert isinstance(p, Asked)
-                open_q = len(questions)
-                questions.append(Question(open_q + 1, ev.at, None, None, p.missing))
+                open_q = [ev.at, None, None]
+                questions.append(open_q)
         elif kind is K.ANSWERED:
             if open_q is not None:
-                questions[open_q] = replace(questions[open_q], stopped_at=ev.at,
-                                            stopped_by=K.ANSWERED)
+                open_q[1:3] = [ev.at, K.ANSWERED]
                 open_q = None
         elif kind is K.ESTIMATE_SET:
             p = ev.payload
@@ -299,44 +345,28 @@ def history(
         elif kind is K.REOPENED:
             acc_stop, res_stop = (ev.at, K.REOPENED), None
         elif kind is K.REJECTED:
-            p = ev.payload
-            assert isinstance(p, Rejected)
             rejected = closed = ev.at
-            reject_reason = p.reason
             if open_q is not None:
-                questions[open_q] = replace(questions[open_q], stopped_at=ev.at,
-                                            stopped_by=K.REJECTED)
+                open_q[1:3] = [ev.at, K.REJECTED]
                 open_q = None
         else:
             assert_never(kind)
 
     return TicketHistory(
-        ticket_id=ticket_id,
-        ticket=current,
-        client=client,
-        events=live if exists else (),
-        voids=voids,
-        as_of=as_of,
-        exists=exists,
-        status=status,
-        priority=priority,
-        priority_timeline=tuple(timeline),
-        reaction_priority=reaction_priority,
-        registered_at=registered_at,
-        first_response_at=first_response,
-        questions=tuple(questions),
-        resolved_at=resolved,
-        resolution_stop=res_stop,
-        acceptance_stop=acc_stop,
-        closed_at=closed,
-        rejected_at=rejected,
-        reject_reason=reject_reason,
-        source=source,
-        party=party,
-        estimates=tuple(estimates),
-        reorders=tuple(reorders),
-        last_event_at=last,
+        ticket_id, current, client, live if exists else (), voids, as_of, exists, status,
+        priority, tuple(timeline), reaction_priority, registered_at, first_response,
+        tuple([Question(n, *q) for n, q in enumerate(questions, 1)]), resolved, res_stop,
+        acc_stop, closed, rejected, tuple(estimates), last,
     )
+
+
+# (status, kind) → the next status, for every legal step (the fold's fast path; an
+# illegal step falls through to next_status, which explains the refusal).
+_STEP: dict[tuple[Status, EventKind], Status] = {}
+for _kind in K:
+    for _status in Status:
+        with suppress(DomainError):
+            _STEP[(_status, _kind)] = next_status(_status, _kind)
 
 
 def _edited(ticket: Ticket, p: Edited) -> Ticket:
