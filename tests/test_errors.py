@@ -185,6 +185,13 @@ def test_calendar_dates_out_of_range(cli: Cli) -> None:
     assert "outside the range the business calendar supports" in line
 
 
+@pytest.mark.parametrize("command", ["sla report", "billing"])
+@pytest.mark.parametrize("month", ["9999-12", "1999-12", "0001-01"])
+def test_months_out_of_range(cli: Cli, command: str, month: str) -> None:
+    line = one_line(cli(*command.split(), "--month", month), 2)
+    assert f"--month {month}: the calendar covers 2000–2100" in line
+
+
 def test_the_edges_of_the_range_work(cli: Cli) -> None:
     assert "deadline" in cli.ok("sla", "deadline", "--at", "2000-01-01T00:00").stdout
     assert "2101-01" in cli.ok("sla", "deadline", "--at", "2100-12-31T17:00").stdout

@@ -262,12 +262,17 @@ def _date(text: str, what: str) -> date:
 
 
 def parse_month(text: str) -> tuple[date, date]:
+    from ..domain.calendar import MAX_YEAR, MIN_YEAR
+
     try:
         year, month = (int(x) for x in text.split("-"))
         last = _cal.monthrange(year, month)[1]
-        return date(year, month, 1), date(year, month, last)
+        first_day, last_day = date(year, month, 1), date(year, month, last)
     except ValueError:
         raise UsageError(f"malformed --month {text!r} (expected YYYY-MM, e.g. 2026-11)") from None
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise UsageError(f"--month {text}: the calendar covers {MIN_YEAR}–{MAX_YEAR}")
+    return first_day, last_day
 
 
 @sla.command("report")

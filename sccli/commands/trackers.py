@@ -6,7 +6,7 @@ from dataclasses import asdict
 
 import click
 
-from ..errors import AUTH, OK, PARTIAL, TEMPORARY
+from ..errors import OK
 from ..render import Column, emit, to_json
 from . import app_of, format_option
 
@@ -59,7 +59,7 @@ def tracker_check(ctx, name, fmt):
     Exit codes: 0 reachable and authenticated; 4 credentials missing or refused;
     75 unreachable or rate-limited; 5 another tracker error.
     """
-    from ..adapters.base import AuthError, BudgetExhausted, RateLimited, TrackerError, Unreachable
+    from ..adapters.base import TrackerError
     from ..adapters.http import HttpFactory
     from ..sync.wiring import build_adapter
 
@@ -68,12 +68,8 @@ def tracker_check(ctx, name, fmt):
     try:
         adapter = build_adapter(app, name, HttpFactory(max_retries=1, max_wait=10))
         message = adapter.check()
-    except AuthError as exc:
-        code, message = AUTH, str(exc)
-    except (Unreachable, RateLimited, BudgetExhausted) as exc:
-        code, message = TEMPORARY, str(exc)
-    except TrackerError as exc:
-        code, message = PARTIAL, str(exc)
+    except TrackerError as exc:  # each kind carries its exit code (4, 75 or 5)
+        code, message = exc.exit_code, str(exc)
     if fmt == "json":
         click.echo(to_json({"tracker": name, "ok": code == OK, "exit_code": code,
                             "message": message}))

@@ -95,11 +95,13 @@ def _scrubbed(entry: Any) -> Any:
 
 
 def _secret(tracker: str) -> Callable[[str], str]:
-    from ..secrets import SecretError, resolve_ref
+    from ..secrets import SecretError, SecretUnavailable, resolve_ref
 
     def resolve(ref: str) -> str:
         try:
             return resolve_ref(ref)
+        except SecretUnavailable as exc:  # a locked keyring: the next run may succeed
+            raise Unreachable(str(exc), tracker) from None
         except SecretError as exc:
             raise AuthError(str(exc), tracker) from None
 
@@ -109,16 +111,13 @@ def _secret(tracker: str) -> Callable[[str], str]:
 def build_adapter(app, name: str, factory, etag_cache: MutableMapping[str, Any] | None = None,
                   **extra: Any) -> Adapter:
     """The adapter for tracker ``name`` of sccli.yaml (SecretError → AuthError)."""
-    from ..adapters import AdapterLoadError, load_adapter_class
+    from ..adapters import load_adapter_class
 
     settings = app.settings.trackers.get(name)
     if settings is None:
         known = ", ".join(sorted(app.settings.trackers)) or "none"
         raise UsageError(f"unknown tracker {name!r} (trackers in sccli.yaml: {known})")
-    try:
-        cls = load_adapter_class(settings.adapter)
-    except AdapterLoadError as exc:
-        raise UsageError(str(exc)) from None
+    cls = load_adapter_class(settings.adapter)  # AdapterLoadError: exit 2, the real cause
     options = dict(settings.options)
     if settings.adapter == "local" and options.get("path"):
         path = Path(str(options["path"])).expanduser()

@@ -28,7 +28,6 @@ from ..domain.events import (
     Reopened,
     Resolved,
     Responded,
-    Said,
     SourceSet,
     Voided,
 )
@@ -48,7 +47,9 @@ from .context import Workspace
 MAX_TITLE = 500
 MAX_BODY_BYTES = 1024 * 1024
 
-_SAID_KINDS: dict[EventKind, type[Said]] = {
+_SAID_KINDS: dict[
+    EventKind, type[Responded | Asked | Answered | Resolved | Accepted | Reopened]
+] = {
     EventKind.RESPONDED: Responded,
     EventKind.ASKED: Asked,
     EventKind.ANSWERED: Answered,
@@ -152,8 +153,9 @@ def move_secrets(ws: Workspace, ticket_id: str, texts: list[str],
         for ref, value in found:
             try:
                 ws.vault.put(ref, value)
-            except SecretError as exc:
-                raise UsageError(f"cannot keep a secret from {ticket_id} safely: {exc}") from None
+            except SecretError as exc:  # nothing is stored in clear: the transaction ends
+                raise UsageError(f"cannot keep a secret from {ticket_id} safely: {exc}",
+                                 exit_code=exc.exit_code) from None
         index += len(found)
         moved += len(found)
         out.append(clean)
@@ -184,7 +186,9 @@ def _redacted(ws: Workspace, h: TicketHistory, payload: Payload) -> Payload:
     changes: dict[str, object] = dict(zip(texts, clean, strict=True))
     if moved and hasattr(payload, "secrets"):
         changes["secrets"] = moved
-    return replace(payload, **changes)  # type: ignore[type-var]
+    # The field names are computed: mypy's dataclasses plugin cannot check `replace` on a
+    # union of payload classes with them.
+    return replace(payload, **changes)  # type: ignore[arg-type]
 
 
 # ------------------------------------------------------------------ writes
