@@ -19,7 +19,6 @@ import json
 import os
 import re
 import sys
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -390,17 +389,7 @@ def _is_fernet_key(value: str) -> bool:
 
 
 def _atomic_write(path: Path, content: bytes) -> None:
-    """Write via a temporary file in the same directory and ``os.replace``: never half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(content)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    """Keys and vaults: atomically, readable by their owner only."""
+    from .fileio import atomic_write
+
+    atomic_write(path, content, private=True)

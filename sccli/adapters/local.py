@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -66,18 +65,10 @@ class LocalTracker:
             raise TrackerError(f"{self._file(issue_id)} is not valid JSON") from None
 
     def save(self, record: dict[str, Any]) -> None:
-        target = self._file(record["id"])
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=self.path)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                json.dump(record, out, ensure_ascii=False, indent=2, sort_keys=True)
-                out.write("\n")
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        from ..fileio import atomic_write
+
+        text = json.dumps(record, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+        atomic_write(self._file(record["id"]), text)
 
     def ids(self) -> list[str]:
         return sorted((p.stem for p in self.path.glob("*.json") if p.stem.isdigit()), key=int)

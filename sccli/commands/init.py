@@ -6,6 +6,7 @@ import click
 
 from ..config import CONFIG_FILE, SLA_FILE, default_config_text, default_sla_text
 from ..errors import UsageError
+from ..fileio import atomic_write
 from . import app_of
 
 
@@ -33,9 +34,7 @@ def init(ctx: click.Context, executor: str, force: bool) -> None:
         if path.exists() and not force:
             continue
         try:
-            tmp = path.with_suffix(".tmp")
-            tmp.write_text(text, encoding="utf-8")
-            tmp.replace(path)
+            atomic_write(path, text)
         except OSError as exc:
             raise UsageError(f"cannot write {path}: {exc.strerror}") from None
         written.append(name)

@@ -18,6 +18,7 @@ from ..domain.durations import duration_text
 from ..domain.model import Priority
 from ..domain.report import FAIL_ON
 from ..errors import SLA_BREACH, UsageError
+from ..fileio import atomic_write
 from ..i18n import tr
 from ..render import FORMATS, Column, emit, paint, to_json
 from ..usecases import views
@@ -178,12 +179,10 @@ def _write_junit(path: Path, rows: list[dict], failing) -> None:
                             f" remaining {row['remaining_text']}; rule: {row['rule']}")
         else:
             ET.SubElement(case, "system-out").text = f"{row['state']}, remaining {row['remaining_text']}"
+    root = ET.Element("testsuites")
+    root.append(suite)
     try:
-        tmp = path.with_name(path.name + ".tmp")
-        root = ET.Element("testsuites")
-        root.append(suite)
-        ET.ElementTree(root).write(tmp, encoding="utf-8", xml_declaration=True)
-        tmp.replace(path)
+        atomic_write(path, ET.tostring(root, encoding="utf-8", xml_declaration=True))
     except OSError as exc:
         raise UsageError(f"cannot write --junit {path}: {exc.strerror}") from None
 
@@ -289,7 +288,7 @@ def report(ctx, month, client_key, fmt, output) -> None:
     text = _render_report(data, fmt, app.lang)
     if output:
         try:
-            Path(output).write_text(text, encoding="utf-8")
+            atomic_write(Path(output), text)
         except OSError as exc:
             raise UsageError(f"cannot write --output {output}: {exc.strerror}") from None
         click.echo(f"written {output}")

@@ -10,16 +10,22 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
+
+from .codec import from_db, to_db
 
 
 def _db(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat()
+    return to_db(value)
 
 
 def _dt(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text) if text else None
+    return from_db(text) if text else None
+
+
+def _at(text: str) -> datetime:
+    return from_db(text)
 
 
 @dataclass(frozen=True)
@@ -57,7 +63,7 @@ class CommentMapRow:
 def _link(row: Any) -> LinkRow:
     return LinkRow(
         row["ticket_id"], row["tracker"], row["remote_id"], row["url"], row["state"],
-        _dt(row["remote_updated_at"]), _dt(row["created_at"]), _dt(row["updated_at"]),
+        _dt(row["remote_updated_at"]), _at(row["created_at"]), _at(row["updated_at"]),
     )
 
 
@@ -141,7 +147,7 @@ class SyncStoreMixin:
             params.append(tracker)
         rows = self.query(sql + " ORDER BY id", params)  # type: ignore[attr-defined]
         return [IntentRow(int(r["id"]), r["ticket_id"], r["tracker"], r["kind"], r["key"],
-                          r["state"], _dt(r["created_at"])) for r in rows]
+                          r["state"], _at(r["created_at"])) for r in rows]
 
     def finish_intent(self, intent_id: int) -> None:
         self.execute("UPDATE sync_intents SET state = 'done' WHERE id = ?",  # type: ignore[attr-defined]
@@ -186,7 +192,7 @@ class SyncStoreMixin:
 
     def cursors(self) -> dict[str, datetime]:
         rows = self.query("SELECT tracker, value FROM cursors")  # type: ignore[attr-defined]
-        return {r["tracker"]: datetime.fromisoformat(r["value"]) for r in rows}
+        return {r["tracker"]: from_db(r["value"]) for r in rows}
 
     # -- journal -----------------------------------------------------------------------
     def journal_add(

@@ -13,7 +13,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ..domain.model import Priority
 from ..domain.redaction import REF_RE, redact
+
+_PRIORITY_VALUES = {p.value for p in Priority}
 
 __all__ = ["EscalationText", "escalation_text", "outgoing", "sections"]
 
@@ -36,7 +39,6 @@ LABELS = {
         "footer": "Пожалуйста, отвечайте в этой задаче: ответы получит инженер поддержки.",
     },
 }
-PRIORITY_RU = {"critical": "Критичный", "high": "Высокий", "medium": "Средний", "low": "Низкий"}
 
 # A section heading on a line of its own, optionally followed by text on the same line.
 _HEADINGS = {
@@ -114,8 +116,8 @@ def escalation_text(
     missing = t["missing"]
     found = sections(body)
     prio = priority or missing
-    if lang == "ru" and priority in PRIORITY_RU:
-        prio = PRIORITY_RU[priority]
+    if lang == "ru" and priority in _PRIORITY_VALUES:
+        prio = Priority(priority).russian
     description = _without_sections(body) or (body.strip() if not found else "") or missing
     lines = [
         t["header"].format(executor=executor),
