@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import overload
+
 RU: dict[str, str] = {
     # statuses
     "new": "новая",
@@ -60,6 +62,10 @@ RU: dict[str, str] = {
 }
 
 
+@overload
+def tr(value: str, lang: str) -> str: ...
+@overload
+def tr(value: None, lang: str) -> None: ...
 def tr(value: str | None, lang: str) -> str | None:
     """Translate a value sccli produced; unknown values pass through unchanged."""
     if value is None or lang != "ru":

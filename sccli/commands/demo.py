@@ -81,7 +81,8 @@ COMPLETE_RU = """Прошу помочь: {what}
 # actions: (offset from registration, kind, data)
 H = timedelta(hours=1)
 D = timedelta(days=1)
-TICKETS = [
+DemoAction = tuple[int | timedelta, str, dict[str, object]]
+TICKETS: list[tuple[str, str, str, str, str, str | None, str, bool, str, list[DemoAction]]] = [
     ("vega-low-first", "VEGA", "helpdesk@vega.ru", "Переименовать поле «Код клиента» в «Номер договора»",
      "Название поля на странице контрагента вводит пользователей в заблуждение. Можно ли переименовать?",
      "low", "portal", False, "2026-11-23T09:10", [(20 * 60, "responded", {"message": "Приняли в работу"})]),

@@ -21,13 +21,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import ClassVar
+from typing import ClassVar, TypeVar, dataclass_transform
 
 from .model import Channel, EventKind, Priority, RejectReason, Source
 
 K = EventKind
 
-_frozen = dataclass(frozen=True, slots=True, kw_only=True)
+_C = TypeVar("_C")
+
+
+@dataclass_transform(frozen_default=True, kw_only_default=True)
+def _frozen(cls: type[_C]) -> type[_C]:
+    """``dataclass(frozen=True, slots=True, kw_only=True)``, named so type checkers see it."""
+    return dataclass(frozen=True, slots=True, kw_only=True)(cls)
 
 
 @_frozen

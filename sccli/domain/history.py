@@ -286,8 +286,8 @@ def history(
     registered_at = first_response = resolved = res_stop = closed = rejected = None
     last: datetime | None = None
     acc_stop: tuple[datetime, EventKind] | None = None
-    questions: list[list] = []  # [asked_at, stopped_at, stopped_by]
-    open_q: list | None = None
+    questions: list[Question] = []
+    open_q: int | None = None  # index in questions of the question awaiting its answer
     estimates: list[Estimate] = []
     step = _STEP
 
@@ -326,11 +326,12 @@ def history(
             if first_response is None:
                 first_response = ev.at
             if kind is K.ASKED:
-                open_q = [ev.at, None, None]
-                questions.append(open_q)
+                open_q = len(questions)
+                questions.append(Question(open_q + 1, ev.at, None, None))
         elif kind is K.ANSWERED:
             if open_q is not None:
-                open_q[1:3] = [ev.at, K.ANSWERED]
+                q = questions[open_q]
+                questions[open_q] = Question(q.number, q.asked_at, ev.at, K.ANSWERED)
                 open_q = None
         elif kind is K.ESTIMATE_SET:
             p = ev.payload
@@ -347,7 +348,8 @@ def history(
         elif kind is K.REJECTED:
             rejected = closed = ev.at
             if open_q is not None:
-                open_q[1:3] = [ev.at, K.REJECTED]
+                q = questions[open_q]
+                questions[open_q] = Question(q.number, q.asked_at, ev.at, K.REJECTED)
                 open_q = None
         else:
             assert_never(kind)
@@ -355,7 +357,7 @@ def history(
     return TicketHistory(
         ticket_id, current, client, live if exists else (), voids, as_of, exists, status,
         priority, tuple(timeline), reaction_priority, registered_at, first_response,
-        tuple([Question(n, *q) for n, q in enumerate(questions, 1)]), resolved, res_stop,
+        tuple(questions), resolved, res_stop,
         acc_stop, closed, rejected, tuple(estimates), last,
     )
 

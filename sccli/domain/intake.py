@@ -10,7 +10,7 @@ Missing items produce a ready-to-send clarification request; the client then has
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -167,7 +167,7 @@ def check_intake(title: str, body: str, fields: Mapping[str, str] | None = None)
     for item in Item:
         if str(fields.get(item.value.replace("-", "_"), "") or "").strip():
             present.add(item)
-    checks = {
+    checks: dict[Item, Callable[[], bool]] = {
         Item.QUESTION: lambda: _has_question(_norm(title), _norm(body)),
         Item.ACCOUNT: lambda: _has_account(text),
         Item.SYSTEM_URL: lambda: _has_url(text),

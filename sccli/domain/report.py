@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from .clocks import ClockReading, ClockState
@@ -18,7 +18,7 @@ FAIL_ON = {
 }
 
 
-def urgency_key(reading: ClockReading) -> tuple:
+def urgency_key(reading: ClockReading) -> tuple[int, int, str]:
     """Breached first (most overdue first), then the least remaining time."""
     breached = reading.state in (ClockState.BREACHED, ClockState.CLIENT_OVERDUE)
     return (0 if reading.state is ClockState.BREACHED else 1 if breached else 2,
@@ -37,6 +37,17 @@ class TicketFacts:
     extensions: int
 
 
+@dataclass
+class _Counts:
+    """One priority's row while the report is being counted."""
+
+    tickets: int = 0
+    met: int = 0
+    breached: int = 0
+    pending: int = 0
+    times: list[float] = field(default_factory=list)  # reaction minutes, stopped clocks
+
+
 def month_report(
     tickets: Iterable[TicketFacts], default_priority: Priority
 ) -> dict[str, object]:
@@ -45,46 +56,49 @@ def month_report(
     Reaction times are business minutes to the first response; a clock still running but
     already breached counts as breached, one still running within target is "pending".
     """
-    rows: dict[str, dict[str, object]] = {}
+    rows: dict[str, _Counts] = {}
     delays: dict[str, int] = {}
     extensions = 0
     for facts in tickets:
         prio = (facts.priority or default_priority).value
-        row = rows.setdefault(
-            prio,
-            {"priority": prio, "tickets": 0, "met": 0, "breached": 0, "pending": 0, "_times": []},
-        )
-        row["tickets"] += 1
+        row = rows.setdefault(prio, _Counts())
+        row.tickets += 1
         extensions += facts.extensions
         for r in facts.readings:
             if r.clock == "reaction":
                 if r.state is ClockState.MET:
-                    row["met"] += 1
+                    row.met += 1
                 elif r.state in (ClockState.MET_LATE, ClockState.BREACHED):
-                    row["breached"] += 1
+                    row.breached += 1
                 else:
-                    row["pending"] += 1
+                    row.pending += 1
                 if r.stopped_at is not None:
-                    row["_times"].append(r.elapsed_seconds / 60)
+                    row.times.append(r.elapsed_seconds / 60)
             elif r.clock == "feedback" and r.client_delay_seconds:
                 delays[facts.client] = delays.get(facts.client, 0) + r.client_delay_seconds
-    out_rows = []
+    out_rows: list[dict[str, object]] = []
     for prio in (p.value for p in Priority):
         if prio not in rows:
             continue
         row = rows[prio]
-        times = row.pop("_times")
-        decided = row["met"] + row["breached"]
-        row["compliance"] = round(100 * row["met"] / decided, 1) if decided else None
-        row["median_reaction_min"] = round(statistics.median(times), 1) if times else None
-        row["worst_reaction_min"] = round(max(times), 1) if times else None
-        out_rows.append(row)
-    met = sum(r["met"] for r in out_rows)
-    decided = met + sum(r["breached"] for r in out_rows)
+        times = row.times
+        decided = row.met + row.breached
+        out_rows.append({
+            "priority": prio,
+            "tickets": row.tickets,
+            "met": row.met,
+            "breached": row.breached,
+            "pending": row.pending,
+            "compliance": round(100 * row.met / decided, 1) if decided else None,
+            "median_reaction_min": round(statistics.median(times), 1) if times else None,
+            "worst_reaction_min": round(max(times), 1) if times else None,
+        })
+    met = sum(r.met for r in rows.values())
+    decided = met + sum(r.breached for r in rows.values())
     return {
         "priorities": out_rows,
         "total": {
-            "tickets": sum(r["tickets"] for r in out_rows),
+            "tickets": sum(r.tickets for r in rows.values()),
             "met": met,
             "breached": decided - met,
             "compliance": round(100 * met / decided, 1) if decided else None,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from .clocks import ClockReading, ClockState
 from .contacts import authorized_at
@@ -108,7 +109,7 @@ def triage_ticket(
     return TriageRow(**{**row.__dict__, "flags": tuple(flags)})
 
 
-def urgency(row: TriageRow) -> tuple:
+def urgency(row: TriageRow) -> tuple[int, int, datetime]:
     """Breached first, then the least remaining reaction time, then other running clocks."""
     r = row.reaction
     if r is not None and r.state is ClockState.BREACHED:
@@ -173,13 +174,14 @@ def advice(row: TriageRow, lang: str = "en") -> list[str]:
             f"{tid}: critical, waiting behind {row.ahead_of_critical}: propose a reorder to"
             f" the client: sccli queue move {tid} --first --agreed-by …"
         )
-    if row.priority_mismatch and row.suggestion:
+    prio = row.priority  # a mismatch needs one: never None below
+    if row.priority_mismatch and row.suggestion and prio is not None:
         why = row.suggestion.explain_ru if ru else row.suggestion.explain
         out.append(
-            f"{tid}: клиент указал {row.priority.russian}, правило «{row.suggestion.rule}»"
+            f"{tid}: клиент указал {prio.russian}, правило «{row.suggestion.rule}»"
             f" предлагает {row.suggestion.priority.russian}: {why}"
             if ru else
-            f"{tid}: the client chose {row.priority.value}, rule {row.suggestion.rule}"
+            f"{tid}: the client chose {prio.value}, rule {row.suggestion.rule}"
             f" suggests {row.suggestion.priority.value}: {why}"
         )
     return out

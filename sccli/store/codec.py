@@ -148,12 +148,15 @@ def _int(v: Any) -> int:
     return v
 
 
+_PRIORITIES = {p.value: p for p in Priority}
+
+
 def _priority(v: Any) -> Priority:
-    return Priority.parse(_str(v))
+    return _PRIORITIES.get(v) or Priority.parse(_str(v))
 
 
 def _opt_priority(v: Any) -> Priority | None:
-    return _priority(v) if v else None
+    return (_PRIORITIES.get(v) or Priority.parse(_str(v))) if v else None
 
 
 def _instant(v: Any) -> datetime:
@@ -209,8 +212,22 @@ _FIELDS: dict[EventKind, Mapping[str, tuple[str, Callable[[Any], Any]]]] = {
 assert set(_FIELDS) == set(EventKind)
 
 
+_CHANNELS = {c.value: c for c in Channel}
+_REGISTERED_KEYS = frozenset(_FIELDS[EventKind.REGISTERED])
+
+
 def from_data(kind: EventKind, data: Mapping[str, Any]) -> Payload:
     """The payload of ``kind`` from its stored JSON object (TypeError/ValueError if bad)."""
+    if kind is EventKind.REGISTERED and data.keys() <= _REGISTERED_KEYS:
+        # every ticket's first event, read by every view: the same checks, spelt out
+        on_behalf, reporter = data.get("on_behalf", False), data.get("reporter", "")
+        secrets = data.get("secrets") or 0
+        if (isinstance(on_behalf, bool) and isinstance(reporter, str)
+                and type(secrets) is int):
+            channel = data.get("channel", "portal")
+            return Registered(priority=_opt_priority(data.get("priority")),
+                              channel=_CHANNELS.get(channel) or Channel(channel),
+                              on_behalf=on_behalf, reporter=reporter, secrets=secrets)
     fields = _FIELDS[kind]
     values: dict[str, Any] = {}
     for key, raw in data.items():
@@ -223,7 +240,8 @@ def from_data(kind: EventKind, data: Mapping[str, Any]) -> Payload:
     return PAYLOAD_CLASSES[kind](**values)
 
 
-_SCAN = json.JSONDecoder().scan_once
+# scan_once is set by JSONDecoder.__init__; typeshed does not declare it.
+_SCAN: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 
 
 def decode(event: Event) -> Payload:

@@ -7,7 +7,7 @@ A step may also be a Python callable (data migrations).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -134,5 +134,5 @@ V4_AS_OF = ["CREATE INDEX events_at ON events (at)"]
 
 Step = str | Callable[["Store"], None]
 
-MIGRATIONS: list[list[Step]] = [V1, [_v2_status_projection], V3_SYNC, V4_AS_OF]
+MIGRATIONS: list[Sequence[Step]] = [V1, [_v2_status_projection], V3_SYNC, V4_AS_OF]
 LATEST = len(MIGRATIONS)

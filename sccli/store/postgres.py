@@ -83,6 +83,7 @@ class PostgresStore(Store):
 
     def table_exists(self, name: str) -> bool:
         row = self.conn.execute("SELECT to_regclass(%s) AS t", (name,)).fetchone()
+        assert row is not None  # a SELECT without FROM returns one row
         return row["t"] is not None
 
     def close(self) -> None:
@@ -95,6 +96,7 @@ class PostgresStore(Store):
         if getattr(self, "_locked", False):
             return True
         row = self.conn.execute(f"SELECT pg_try_advisory_lock({self._LOCK_KEY}) AS ok").fetchone()
+        assert row is not None  # a SELECT without FROM returns one row
         self._locked = bool(row["ok"])
         return self._locked
 

@@ -127,7 +127,7 @@ class SQLiteStore(Store):
         stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
         os.ftruncate(fd, 0)
         os.write(fd, f"pid {os.getpid()} on {socket.gethostname()} since {stamp}\n".encode())
-        self._lock_fd = fd
+        self._lock_fd: int | None = fd
         return True
 
     def release_sync_lock(self) -> None:

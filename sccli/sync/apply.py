@@ -19,10 +19,10 @@ after-pull.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from ..adapters.base import (
     Adapter,
@@ -52,13 +52,19 @@ from .wiring import TrackedCache, TrackerOutcome, acquire_lock, build_adapter, c
 DEFAULT_OVERLAP = 120  # seconds re-read before the cursor
 
 
+class Progress(Protocol):
+    """Reports a line of progress; a transient one may be overwritten by the next."""
+
+    def __call__(self, text: str, transient: bool = False) -> None: ...
+
+
 # --------------------------------------------------------------------------- the engine
 class Syncer:
     """One run over some trackers of one store. ``dry_run`` plans and reads only."""
 
     def __init__(self, app, adapters: dict[str, Adapter], *, dry_run: bool = False,
                  overlap: float = DEFAULT_OVERLAP,
-                 progress: Callable[[str], None] | None = None):
+                 progress: Progress | None = None):
         self.app = app
         self.store = app.store
         self.adapters = adapters
@@ -246,7 +252,7 @@ class Syncer:
             crash_point("mid-page")
             newest = issue.updated_at if newest is None else max(newest, issue.updated_at)
             link = links.get(issue.id)
-            if not needs_fetch(issue, link):
+            if link is None or not needs_fetch(issue, link):
                 continue
             full_issue = adapter.get(issue.id)
             origins = history(store.events(link.ticket_id)).origins
@@ -366,7 +372,7 @@ class Relinked(Action):
 
 def run_sync(app, names: list[str], factory, *, dry_run: bool = False, relink: bool = False,
              wait: float = 0, overlap: float = DEFAULT_OVERLAP,
-             progress: Callable[[str], None] | None = None) -> list[TrackerOutcome]:
+             progress: Progress | None = None) -> list[TrackerOutcome]:
     """One `sccli sync`: lock, adapters with their persisted ETag caches, run, save caches.
 
     Trackers that cannot even be built (missing secret, broken adapter) are failed outcomes;

@@ -287,8 +287,8 @@ def plan_push(
         notes = view.state.public_notes
         if not notes:
             continue
-        remote_of = {tracker: link.remote_id for (t, tracker), link in links.items()
-                     if t == ticket_id}
+        remote_of: dict[str, str | None] = {
+            tracker: link.remote_id for (t, tracker), link in links.items() if t == ticket_id}
         remote_of.update({tracker: None for tracker in creating})
         for tracker in sorted(remote_of):
             if wanted is not None and tracker not in wanted:
