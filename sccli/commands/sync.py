@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from ..errors import OK, UsageError
+from ..errors import OK
 from ..render import Column, emit, to_json
 from . import app_of, format_option
 
@@ -28,14 +28,35 @@ FORMAT_TJ = click.option("--format", "fmt", type=click.Choice(["table", "json"])
                          show_default=True, help="Output format (JSON is stable).")
 
 
-def _progress(text: str, transient: bool = False) -> None:
-    """Progress on a terminal only: a counter rewritten in place, then a final line."""
-    if not sys.stderr.isatty():
-        return
-    if transient:
-        click.echo(f"\r  {text}\x1b[K", nl=False, err=True)
-    else:
-        click.echo(f"\r  {text}\x1b[K", err=True)
+class Progress:
+    """Renders the run's result stream as progress, on a terminal only: a line when a
+    tracker starts and ends, a counter rewritten in place in between."""
+
+    def __init__(self) -> None:
+        from ..sync.results import Recorder
+
+        self.on = sys.stderr.isatty()
+        self.seen = Recorder()
+
+    def __call__(self, result) -> None:
+        from ..sync.results import Finished, Progressed, Started, summary
+
+        self.seen(result)
+        if not self.on:
+            return
+        if isinstance(result, Started):
+            self._line(f"{result.tracker}: syncing…")
+        elif isinstance(result, Progressed):
+            self._line(f"{result.tracker}: {result.done}/{result.total} changes sent",
+                       transient=True)
+        elif isinstance(result, Finished):
+            outcome = next(o for o in self.seen.outcomes() if o.name == result.tracker)
+            self._line(f"{result.tracker}: {'failed' if result.error else 'done'}"
+                       f" ({summary(outcome)})")
+
+    @staticmethod
+    def _line(text: str, transient: bool = False) -> None:
+        click.echo(f"\r  {text}\x1b[K", nl=not transient, err=True)
 
 
 @click.command("sync")
@@ -81,7 +102,7 @@ def sync(ctx, only, dry_run, relink, wait, budget, overlap, fmt):
         ctx.exit(OK)
     factory = HttpFactory(budget=RequestBudget(budget))
     outcomes = run_sync(app, names, factory, dry_run=dry_run, relink=relink, wait=wait,
-                        overlap=overlap, progress=_progress)
+                        overlap=overlap, sink=Progress())
     code = exit_code(outcomes)
     render_outcomes(outcomes, fmt, app.lang, dry_run, code, factory)
     ctx.exit(code)
@@ -89,6 +110,8 @@ def sync(ctx, only, dry_run, relink, wait, budget, overlap, fmt):
 
 def render_outcomes(outcomes, fmt, lang, dry_run, code, factory) -> None:
     rows = [a.row() for o in outcomes for a in o.actions]
+    changes = [{"tracker": c.tracker, "ticket": c.ticket, "change": c.change,
+                "detail": dict(c.detail)} for o in outcomes for c in o.changes]
     trackers = [
         {"name": o.name, "status": "ok" if o.ok else "failed",
          "error": _named(o.name, o.error) if o.error else None, "counts": o.counts(),
@@ -97,7 +120,8 @@ def render_outcomes(outcomes, fmt, lang, dry_run, code, factory) -> None:
     ]
     if fmt == "json":
         click.echo(to_json({"dry_run": dry_run, "exit_code": code, "trackers": trackers,
-                            "actions": rows, "requests": factory.requests_made}))
+                            "actions": rows, "changes": changes,
+                            "requests": factory.requests_made}))
     else:
         if rows:
             emit(rows, ACTION_COLUMNS, "table", lang)
@@ -139,66 +163,31 @@ def escalate(ctx, ticket_id, party, dry_run, wait, fmt):
       sccli escalate ACME-12 --dry-run
       sccli escalate ACME-12 --to partner-x
     """
-    from ..adapters.base import TrackerError
-    from ..adapters.http import HttpFactory
-    from ..sync.apply import Syncer
-    from ..sync.wiring import TrackerOutcome as Outcome
-    from ..sync.wiring import acquire_lock, build_adapter, exit_code
+    from ..sync.apply import escalate as escalate_now
 
     app = app_of(ctx)
-    ticket_id = ticket_id.strip().upper()
-    if app.store.get_ticket(ticket_id) is None:
-        raise UsageError(f"unknown ticket {ticket_id!r} (see `sccli ticket list`)")
-    syncer = Syncer(app, {}, dry_run=dry_run)
-    view, target, action = syncer.escalate(ticket_id, party)
-    existing = {lk.tracker: lk for lk in app.store.links(ticket_id=ticket_id)}
-    if target.tracker in existing:
-        link = existing[target.tracker]
-        result = {"ticket": ticket_id, "tracker": target.tracker, "party": target.party,
-                  "remote": link.remote_id, "url": link.url, "created": False}
-        click.echo(to_json(result) if fmt == "json" else
-                   f"{ticket_id}: already escalated to {target.party} as {target.tracker}"
-                   f" #{link.remote_id} {link.url or ''}".rstrip())
-        ctx.exit(OK)
-    if dry_run:
+    done = escalate_now(app, ticket_id, party, dry_run=dry_run, wait=wait)
+    if done.dry_run and done.remote is None:
         if fmt == "json":
-            click.echo(to_json({"ticket": ticket_id, "tracker": target.tracker,
-                                "party": target.party, "title": action.title,
-                                "body": action.body, "created": False, "dry_run": True}))
+            click.echo(to_json({"ticket": done.ticket, "tracker": done.tracker,
+                                "party": done.party, "title": done.title,
+                                "body": done.body, "created": False, "dry_run": True}))
         else:
-            click.echo(f"would create on {target.tracker} (party {target.party}):")
-            click.echo(f"  {action.title}")
+            click.echo(f"would create on {done.tracker} (party {done.party}):")
+            click.echo(f"  {done.title}")
             click.echo("")
-            click.echo(action.body)
-        ctx.exit(OK)
-    store = app.store
-    acquire_lock(store, wait)
-    try:
-        factory = HttpFactory()
-        try:
-            adapter = build_adapter(app, target.tracker, factory)
-            syncer.adapters = {target.tracker: adapter}
-            outcome = Outcome(target.tracker)
-            syncer.resolve_intents(target.tracker, adapter, outcome)
-            link = next((lk for lk in store.links(ticket_id=ticket_id, tracker=target.tracker)),
-                        None)
-            if link is None:
-                issue = syncer.create(adapter, action)
-                remote, url = issue.id, issue.url
-            else:  # a crashed earlier run had created it: recovered by its marker
-                remote, url = link.remote_id, link.url
-        except TrackerError as exc:
-            click.echo(f"sccli: error: {_named(target.tracker, exc)}", err=True)
-            ctx.exit(exit_code([Outcome(target.tracker, error=exc)]))
-    finally:
-        store.release_sync_lock()
+            click.echo(done.body)
+        return
     if fmt == "json":
-        click.echo(to_json({"ticket": ticket_id, "tracker": target.tracker,
-                            "party": target.party, "remote": remote, "url": url,
-                            "created": True}))
+        click.echo(to_json({"ticket": done.ticket, "tracker": done.tracker,
+                            "party": done.party, "remote": done.remote, "url": done.url,
+                            "created": done.created}))
+    elif done.created:
+        click.echo(f"{done.ticket}: escalated to {done.party} as {done.tracker} #{done.remote}"
+                   f" {done.url or ''}".rstrip())
     else:
-        click.echo(f"{ticket_id}: escalated to {target.party} as {target.tracker} #{remote}"
-                   f" {url or ''}".rstrip())
+        click.echo(f"{done.ticket}: already escalated to {done.party} as {done.tracker}"
+                   f" #{done.remote} {done.url or ''}".rstrip())
 
 
 @click.command("links")

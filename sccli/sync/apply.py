@@ -12,6 +12,10 @@ Crash safety (issue 5, "Crash safety, proven"):
   clock skew);
 - one tracker failing never stops the others; its cursor stays.
 
+What a run does travels on one typed stream (``results.py``): each change is journaled in
+the transaction that makes it and then handed to the run's sink, which the CLI renders as
+progress and ``--format json`` serialises.
+
 ``SCCLI_CRASH_AT=point[:n]`` kills the process (SIGKILL) the n-th time ``point`` is reached;
 the crash-safety test uses it. Points: after-intent, after-create, after-comment, mid-page,
 after-pull.
@@ -20,9 +24,9 @@ after-pull.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from ..adapters.base import (
     Adapter,
@@ -47,15 +51,19 @@ from .plan import (
     plan_pull,
     plan_push,
 )
-from .wiring import TrackedCache, TrackerOutcome, acquire_lock, build_adapter, crash_point
+from .results import (
+    Changed,
+    Finished,
+    Planned,
+    Progressed,
+    Recorder,
+    Sink,
+    Started,
+    TrackerOutcome,
+)
+from .wiring import TrackedCache, acquire_lock, build_adapter, crash_point
 
 DEFAULT_OVERLAP = 120  # seconds re-read before the cursor
-
-
-class Progress(Protocol):
-    """Reports a line of progress; a transient one may be overwritten by the next."""
-
-    def __call__(self, text: str, transient: bool = False) -> None: ...
 
 
 # --------------------------------------------------------------------------- the engine
@@ -63,15 +71,21 @@ class Syncer:
     """One run over some trackers of one store. ``dry_run`` plans and reads only."""
 
     def __init__(self, app, adapters: dict[str, Adapter], *, dry_run: bool = False,
-                 overlap: float = DEFAULT_OVERLAP,
-                 progress: Progress | None = None):
+                 overlap: float = DEFAULT_OVERLAP, sink: Sink | None = None):
         self.app = app
         self.store = app.store
         self.adapters = adapters
         self.dry_run = dry_run
         self.overlap = timedelta(seconds=overlap)
-        self.progress = progress or (lambda text, transient=False: None)
+        self.emit: Sink = sink or (lambda result: None)
         self.executor = app.settings.executor.name
+        self._cursor: datetime | None = None
+
+    def _journal(self, change: Changed) -> Changed:
+        """Keep ``change`` in the journal (call inside the transaction that makes it)."""
+        self.store.journal_add(self.now, change.tracker, change.ticket, change.change,
+                               change.detail)
+        return change
 
     @property
     def now(self) -> datetime:
@@ -114,48 +128,47 @@ class Syncer:
                 if m.direction == "in"}
 
     # ------------------------------------------------------------------ run
-    def run(self, names: list[str], relink: bool = False) -> list[TrackerOutcome]:
-        outcomes = []
+    def run(self, names: list[str], relink: bool = False) -> None:
         for name in names:
-            outcome = TrackerOutcome(name)
-            self.progress(f"{name}: syncing…")
+            self.emit(Started(name))
+            self._cursor = None
             try:
-                self.sync_tracker(name, outcome, relink=relink)
+                self.sync_tracker(name, relink=relink)
             except TrackerError as exc:
-                outcome.error = exc
-            outcomes.append(outcome)
-            self.progress(f"{name}: {'failed' if outcome.error else 'done'}"
-                          f" ({_summary(outcome)})")
-        return outcomes
+                self.emit(Finished(name, self._cursor, exc))
+            else:
+                self.emit(Finished(name, self._cursor))
 
-    def sync_tracker(self, name: str, outcome: TrackerOutcome, relink: bool = False) -> None:
+    def sync_tracker(self, name: str, relink: bool = False) -> None:
         adapter = self.adapters[name]
         if relink:
-            self.relink(name, adapter, outcome)
+            self.relink(name, adapter)
         if self.dry_run:
-            outcome.actions += [Nothing(i.ticket_id, name, f"pending {i.kind} intent {i.key}:"
-                                        " would be checked on the tracker first")
-                                for i in self.store.pending_intents(name)]
+            for i in self.store.pending_intents(name):
+                self.emit(Planned(name, Nothing(i.ticket_id, name, f"pending {i.kind} intent"
+                                                f" {i.key}: would be checked on the tracker"
+                                                " first")))
         else:
-            self.resolve_intents(name, adapter, outcome)
+            self.resolve_intents(name, adapter)
         if relink:  # read what the markers point at first: our comments there are mapped,
-            self.pull(name, adapter, outcome, full=True)  # so nothing is posted twice
+            self.pull(name, adapter, full=True)  # so nothing is posted twice
         push = plan_push(self.views(), self._links(), self._sent(name),
                          self.app.sla.routing, self.app.settings.parties, self.executor,
                          trackers=[name])
         for done, action in enumerate(push, start=1):
             if isinstance(action, Nothing) and action.tracker == "":
                 continue  # not escalatable: reported by `sccli escalate` and triage
-            outcome.actions.append(action)
-            if not self.dry_run:
-                self.apply_push(adapter, action)
-                if len(push) >= 20 and (done % 10 == 0 or done == len(push)):
-                    self.progress(f"{name}: {done}/{len(push)} changes sent", transient=True)
+            if self.dry_run or isinstance(action, Nothing):
+                self.emit(Planned(name, action))
+                continue
+            self.apply_push(adapter, action)
+            if len(push) >= 20 and (done % 10 == 0 or done == len(push)):
+                self.emit(Progressed(name, done, len(push)))
         if not relink:
-            self.pull(name, adapter, outcome, full=False)
+            self.pull(name, adapter, full=False)
 
     # ------------------------------------------------------------------ intents
-    def resolve_intents(self, name: str, adapter: Adapter, outcome: TrackerOutcome) -> None:
+    def resolve_intents(self, name: str, adapter: Adapter) -> None:
         """Settle what a crashed run left pending, before anything is written again."""
         store = self.store
         for intent in store.pending_intents(name):
@@ -166,12 +179,14 @@ class Syncer:
                         store.put_link(intent.ticket_id, name, found.id, found.url, found.state,
                                        None, self.now)
                         store.finish_intent(intent.id)
-                        store.journal_add(self.now, name, intent.ticket_id, "recovered-create",
-                                          {"remote": found.id, "url": found.url})
+                        change = self._journal(Changed(
+                            name, intent.ticket_id, "recovered-create",
+                            {"remote": found.id, "url": found.url}))
                     else:
                         store.drop_intent(intent.id)
-                        store.journal_add(self.now, name, intent.ticket_id, "dropped-intent",
-                                          {"kind": "create"})
+                        change = self._journal(Changed(name, intent.ticket_id,
+                                                       "dropped-intent", {"kind": "create"}))
+                self.emit(change)
                 continue
             link = self._links(name).get((intent.ticket_id, name))
             seq = int(intent.key.rsplit("/e", 1)[1])
@@ -183,12 +198,15 @@ class Syncer:
                 if found_comment is not None:
                     self._map(intent.ticket_id, name, found_comment.id, seq, "out")
                     store.finish_intent(intent.id)
-                    store.journal_add(self.now, name, intent.ticket_id, "recovered-comment",
-                                      {"origin": intent.key, "comment": found_comment.id})
+                    change = self._journal(Changed(
+                        name, intent.ticket_id, "recovered-comment",
+                        {"origin": intent.key, "comment": found_comment.id}))
                 else:
                     store.drop_intent(intent.id)
-                    store.journal_add(self.now, name, intent.ticket_id, "dropped-intent",
-                                      {"kind": "comment", "origin": intent.key})
+                    change = self._journal(Changed(
+                        name, intent.ticket_id, "dropped-intent",
+                        {"kind": "comment", "origin": intent.key}))
+            self.emit(change)
 
     def _map(self, ticket_id, tracker, comment_id, seq, direction) -> None:
         rows = self.store.query(
@@ -218,14 +236,17 @@ class Syncer:
             store.put_link(action.ticket, name, issue.id, issue.url, issue.state,
                            issue.updated_at, self.now)
             store.finish_intent(intent)
-            store.journal_add(self.now, name, action.ticket, "created",
-                              {"remote": issue.id, "url": issue.url, "party": action.party})
+            change = self._journal(Changed(
+                name, action.ticket, "created",
+                {"remote": issue.id, "url": issue.url, "party": action.party}, action))
+        self.emit(change)
         return issue
 
     def push_comment(self, adapter: Adapter, action: PushComment) -> None:
         store, name = self.store, adapter.name
         link = next(iter(store.links(ticket_id=action.ticket, tracker=name)), None)
         if link is None:  # the create failed earlier in this run
+            self.emit(Planned(name, action))
             return
         with store.transaction():
             intent = store.add_intent(action.ticket, name, "comment", action.origin, self.now)
@@ -235,12 +256,14 @@ class Syncer:
         with store.transaction():
             self._map(action.ticket, name, comment.id, action.event_seq, "out")
             store.finish_intent(intent)
-            store.journal_add(self.now, name, action.ticket, "commented",
-                              {"remote": link.remote_id, "comment": comment.id,
-                               "origin": action.origin})
+            change = self._journal(Changed(
+                name, action.ticket, "commented",
+                {"remote": link.remote_id, "comment": comment.id, "origin": action.origin},
+                action))
+        self.emit(change)
 
     # ------------------------------------------------------------------ pull
-    def pull(self, name: str, adapter: Adapter, outcome: TrackerOutcome, full: bool) -> None:
+    def pull(self, name: str, adapter: Adapter, full: bool) -> None:
         store = self.store
         cursor = None if full else store.cursor(name)
         since = cursor - self.overlap if cursor else None
@@ -257,8 +280,9 @@ class Syncer:
             full_issue = adapter.get(issue.id)
             origins = history(store.events(link.ticket_id)).origins
             actions = plan_pull(full_issue, name, link, received, sent, origins)
-            outcome.actions += actions
             if self.dry_run:
+                for action in actions:
+                    self.emit(Planned(name, action))
                 continue
             for action in actions:
                 self.apply_pull(action)
@@ -270,7 +294,7 @@ class Syncer:
         if not self.dry_run and newest is not None and newest != cursor:
             with store.transaction():
                 store.set_cursor(name, newest, self.now)
-        outcome.cursor = newest
+        self._cursor = newest
 
     def _note(self, ticket_id: str, note: Note, who: str):
         """Append a note (never before the ticket's last event); None if the ticket is final."""
@@ -285,66 +309,73 @@ class Syncer:
         return event
 
     def apply_pull(self, action: Action) -> None:
-        store, name = self.store, action.tracker
-        with store.transaction():
-            if isinstance(action, PullComment):
-                c = action.comment
-                event = self._note(action.ticket, Note(
-                    message=c.body, origin=f"{name}:{c.id}", author=c.author,
-                    remote=action.remote_id), f"{c.author or '?'}@{name}")
-                if event is None:
-                    store.journal_add(self.now, name, action.ticket, "pull-skipped",
-                                      {"comment": c.id, "why": "ticket is final"})
-                    return
-                self._map(action.ticket, name, c.id, event.seq, "in")
-                store.journal_add(self.now, name, action.ticket, "pulled",
-                                  {"remote": action.remote_id, "comment": c.id, "event": event.seq})
-            elif isinstance(action, MapOwnComment):
-                self._map(action.ticket, name, action.comment_id, action.event_seq, "out")
-                store.journal_add(self.now, name, action.ticket, "mapped",
-                                  {"remote": action.remote_id, "comment": action.comment_id})
-            elif isinstance(action, RemoteClosed):
-                self._note(action.ticket, Note(
-                    message=f"the owner party closed {name} issue {action.remote_id};"
-                    " verify the fix with the client before resolving the ticket",
-                    origin=f"{name}:{action.remote_id}:closed", verify=True), f"sync@{name}")
-                store.update_link(action.ticket, name, self.now, state="closed")
-                store.journal_add(self.now, name, action.ticket, "remote-closed",
-                                  {"remote": action.remote_id})
-            elif isinstance(action, RemoteReopened):
-                self._note(action.ticket, Note(
-                    message=f"{name} issue {action.remote_id} was reopened",
-                    origin=f"{name}:{action.remote_id}:reopened"), f"sync@{name}")
-                store.update_link(action.ticket, name, self.now, state="open")
-                store.journal_add(self.now, name, action.ticket, "remote-reopened",
-                                  {"remote": action.remote_id})
+        with self.store.transaction():
+            change = self._journal(self._pulled(action))
+        self.emit(change)
         if isinstance(action, PullComment):
             crash_point("after-pull")
 
+    def _pulled(self, action: Action) -> Changed:
+        """Apply one pulled action to the store (inside the caller's transaction)."""
+        store, name, ticket = self.store, action.tracker, action.ticket
+        if isinstance(action, PullComment):
+            c = action.comment
+            event = self._note(ticket, Note(
+                message=c.body, origin=f"{name}:{c.id}", author=c.author,
+                remote=action.remote_id), f"{c.author or '?'}@{name}")
+            if event is None:
+                return Changed(name, ticket, "pull-skipped",
+                               {"comment": c.id, "why": "ticket is final"}, action)
+            self._map(ticket, name, c.id, event.seq, "in")
+            return Changed(name, ticket, "pulled",
+                           {"remote": action.remote_id, "comment": c.id, "event": event.seq},
+                           action)
+        if isinstance(action, MapOwnComment):
+            self._map(ticket, name, action.comment_id, action.event_seq, "out")
+            return Changed(name, ticket, "mapped",
+                           {"remote": action.remote_id, "comment": action.comment_id}, action)
+        if isinstance(action, RemoteClosed):
+            self._note(ticket, Note(
+                message=f"the owner party closed {name} issue {action.remote_id};"
+                " verify the fix with the client before resolving the ticket",
+                origin=f"{name}:{action.remote_id}:closed", verify=True), f"sync@{name}")
+            store.update_link(ticket, name, self.now, state="closed")
+            return Changed(name, ticket, "remote-closed", {"remote": action.remote_id}, action)
+        if isinstance(action, RemoteReopened):
+            self._note(ticket, Note(
+                message=f"{name} issue {action.remote_id} was reopened",
+                origin=f"{name}:{action.remote_id}:reopened"), f"sync@{name}")
+            store.update_link(ticket, name, self.now, state="open")
+            return Changed(name, ticket, "remote-reopened", {"remote": action.remote_id},
+                           action)
+        raise AssertionError(f"not a pull action: {action!r}")
+
     # ------------------------------------------------------------------ relink
-    def relink(self, name: str, adapter: Adapter, outcome: TrackerOutcome) -> None:
+    def relink(self, name: str, adapter: Adapter) -> None:
         """Rebuild links from the markers on the tracker (the store was lost or restored)."""
         store = self.store
         known = self._links(name)
         for issue in adapter.marked_issues():
             ticket = issue.ticket
             if not ticket or store.get_ticket(ticket) is None:
-                outcome.actions.append(Nothing(ticket or "?", name,
-                                               f"issue {issue.id} names an unknown ticket"))
+                self.emit(Planned(name, Nothing(ticket or "?", name,
+                                                f"issue {issue.id} names an unknown ticket")))
                 continue
             current = known.get((ticket, name))
             if current is not None and current.remote_id == issue.id:
                 continue
-            outcome.actions.append(Relinked(ticket, name, issue.id))
+            action = Relinked(ticket, name, issue.id)
             if self.dry_run:
+                self.emit(Planned(name, action))
                 continue
             with store.transaction():
                 store.put_link(ticket, name, issue.id, issue.url, issue.state, None, self.now)
-                store.journal_add(self.now, name, ticket, "relinked",
-                                  {"remote": issue.id, "url": issue.url})
+                change = self._journal(Changed(name, ticket, "relinked",
+                                               {"remote": issue.id, "url": issue.url}, action))
+            self.emit(change)
 
     # ------------------------------------------------------------------ escalate one
-    def escalate(self, ticket_id: str, party: str | None):
+    def escalation(self, ticket_id: str, party: str | None):
         """(view, target, CreateRemote) for escalating one ticket now (``party``: --to)."""
         from .plan import Refusal, create_action
 
@@ -370,26 +401,83 @@ class Relinked(Action):
         return {**super().row(), "remote": self.remote_id, "detail": "link rebuilt from marker"}
 
 
+@dataclass(frozen=True)
+class Escalation:
+    """What `sccli escalate` did (or, with ``dry_run``, would do)."""
+
+    ticket: str
+    tracker: str
+    party: str
+    title: str
+    body: str
+    remote: str | None = None
+    url: str | None = None
+    created: bool = False
+    dry_run: bool = False
+
+
+def escalate(app, ticket_id: str, party: str | None = None, *, dry_run: bool = False,
+             wait: float = 0, factory=None, sink: Sink | None = None) -> Escalation:
+    """Escalate one ticket now to the party that owns its source (``party``: --to).
+
+    Idempotent: an existing link is reported, never duplicated; a crashed earlier attempt
+    is recovered by its marker. A tracker failure raises its TrackerError (exit 4/5/75).
+    """
+    from ..usecases.tickets import require_ticket
+
+    ticket_id = require_ticket(app, ticket_id).id
+    syncer = Syncer(app, {}, dry_run=dry_run, sink=sink)
+    _view, target, action = syncer.escalation(ticket_id, party)
+    result = Escalation(ticket_id, target.tracker, target.party, action.title, action.body,
+                        dry_run=dry_run)
+    store = app.store
+    link = next(iter(store.links(ticket_id=ticket_id, tracker=target.tracker)), None)
+    if link is not None:
+        return replace(result, remote=link.remote_id, url=link.url)
+    if dry_run:
+        return result
+    acquire_lock(store, wait)
+    try:
+        if factory is None:
+            from ..adapters.http import HttpFactory
+
+            factory = HttpFactory()
+        adapter = build_adapter(app, target.tracker, factory)
+        syncer.adapters = {target.tracker: adapter}
+        syncer.resolve_intents(target.tracker, adapter)
+        link = next(iter(store.links(ticket_id=ticket_id, tracker=target.tracker)), None)
+        if link is None:
+            issue = syncer.create(adapter, action)
+            return replace(result, remote=issue.id, url=issue.url, created=True)
+        # a crashed earlier run had created it: recovered by its marker
+        return replace(result, remote=link.remote_id, url=link.url, created=True)
+    finally:
+        store.release_sync_lock()
+
+
 def run_sync(app, names: list[str], factory, *, dry_run: bool = False, relink: bool = False,
              wait: float = 0, overlap: float = DEFAULT_OVERLAP,
-             progress: Progress | None = None) -> list[TrackerOutcome]:
+             sink: Sink | None = None) -> list[TrackerOutcome]:
     """One `sccli sync`: lock, adapters with their persisted ETag caches, run, save caches.
 
-    Trackers that cannot even be built (missing secret, broken adapter) are failed outcomes;
-    the others still run."""
+    Every result goes to ``sink`` as it happens; the outcome of each tracker is returned.
+    Trackers that cannot even be built (missing secret, broken adapter) are failed; the
+    others still run."""
     store = app.store
+    recorder = Recorder(sink)
     if not dry_run:
         acquire_lock(store, wait)
     try:
-        adapters, caches, failed = {}, {}, []
+        adapters, caches = {}, {}
         for name in names:
             caches[name] = TrackedCache(store.http_cache(name))
             try:
                 adapters[name] = build_adapter(app, name, factory, caches[name])
             except TrackerError as exc:
-                failed.append(TrackerOutcome(name, error=exc))
-        syncer = Syncer(app, adapters, dry_run=dry_run, overlap=overlap, progress=progress)
-        outcomes = syncer.run([n for n in names if n in adapters], relink=relink) + failed
+                recorder(Finished(name, None, exc))
+        syncer = Syncer(app, adapters, dry_run=dry_run, overlap=overlap, sink=recorder)
+        syncer.run([n for n in names if n in adapters], relink=relink)
+        outcomes = recorder.outcomes(names)
         if not dry_run:
             # Only a tracker whose changes were all applied keeps its ETags: a 304 next
             # time must mean "already applied", never "fetched but lost in a failure".
@@ -400,14 +488,7 @@ def run_sync(app, names: list[str], factory, *, dry_run: bool = False, relink: b
                         store.save_http_cache(name, cache.kept(), app.clock)
     finally:
         store.release_sync_lock()
-    outcomes.sort(key=lambda o: names.index(o.name))
     return outcomes
-
-
-def _summary(outcome: TrackerOutcome) -> str:
-    counts = outcome.counts()
-    text = ", ".join(f"{v} {k}" for k, v in sorted(counts.items())) or "no changes"
-    return text if outcome.ok else f"{text}; {outcome.error}"
 
 
 def iter_names(app, only: str | None) -> Iterator[str]:

@@ -8,8 +8,6 @@ import os
 import signal
 import time
 from collections.abc import Callable, MutableMapping
-from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +19,7 @@ from ..adapters.base import (
     Unreachable,
 )
 from ..errors import AUTH, OK, PARTIAL, TEMPORARY, TemporaryFailure, UsageError
-from .plan import Action
+from .results import TrackerOutcome
 
 # --------------------------------------------------------------------------- crash hook
 _hits: dict[str, int] = {}
@@ -130,25 +128,6 @@ def build_adapter(app, name: str, factory, etag_cache: MutableMapping[str, Any] 
 
 
 # --------------------------------------------------------------------------- results
-@dataclass
-class TrackerOutcome:
-    name: str
-    actions: list[Action] = field(default_factory=list)
-    error: Exception | None = None
-    requests: int = 0
-    cursor: datetime | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
-
-    def counts(self) -> dict[str, int]:
-        out: dict[str, int] = {}
-        for action in self.actions:
-            out[action.kind] = out.get(action.kind, 0) + 1
-        return out
-
-
 def exit_code(outcomes: list[TrackerOutcome]) -> int:
     """0 all fine; 75 a rate limit or spent budget (try later), or every tracker temporarily
     down; 4 every tracker refused our credentials; 5 some trackers failed."""

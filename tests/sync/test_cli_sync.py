@@ -387,21 +387,41 @@ def test_a_partners_pasted_password_reaches_the_store_only_as_a_reference(cli):
     assert PASSWORD.encode() not in stored
 
 
-def test_long_runs_report_progress(ws):
+def test_long_runs_report_progress(ws, capsys):
+    """One typed stream: the progress a terminal shows, the journal and the outcome are all
+    read from the same results."""
     from sccli.adapters.http import HttpFactory
     from sccli.app import App
+    from sccli.commands.sync import Progress
     from sccli.sync.apply import run_sync
+    from sccli.sync.results import Changed, Finished, Progressed, Started
 
     for n in range(25):
         add_ticket(ws, title=f"Problem {n}", source="vendor-product")
-    seen: list[tuple[str, bool]] = []
+    seen: list = []
+    shown = Progress()
+    shown.on = True  # as on a terminal
+
+    def sink(result) -> None:
+        seen.append(result)
+        shown(result)
+
     app = App(home=str(ws.home), lang="en")
     try:
-        run_sync(app, ["vendor-local"], HttpFactory(),
-                 progress=lambda text, transient=False: seen.append((text, transient)))
+        outcomes = run_sync(app, ["vendor-local"], HttpFactory(), sink=sink)
+        journal = app.store.journal()
     finally:
         app.close()
-    counters = [text for text, transient in seen if transient]
-    assert counters[-1] == "vendor-local: 25/25 changes sent" and len(counters) == 3
-    assert seen[-1] == ("vendor-local: done (25 create)", False)
+    assert isinstance(seen[0], Started) and isinstance(seen[-1], Finished)
+    assert seen[-1].error is None
+    assert [(r.done, r.total) for r in seen if isinstance(r, Progressed)] == [
+        (10, 25), (20, 25), (25, 25)]
+    changes = [r for r in seen if isinstance(r, Changed)]
+    assert [c.change for c in changes] == ["created"] * 25
+    assert [(j["ticket_id"], j["action"]) for j in journal] == [
+        (c.ticket, c.change) for c in changes]
+    assert outcomes[0].counts() == {"create": 25}
+    err = capsys.readouterr().err
+    assert "vendor-local: 25/25 changes sent" in err
+    assert err.rstrip().endswith("vendor-local: done (25 create)")
     assert len(remote_issues(ws, "vendor")) == 25
