@@ -105,6 +105,13 @@ class App:
             return parse_instant(self._at, self.tz, "--at")
         return self.clock
 
+    def warn(self, message: str) -> None:
+        """One line on stderr: what a command left out, and why (it still succeeds)."""
+        import sys
+
+        sys.stderr.write(f"sccli: warning: {' '.join(message.split())}\n")
+        sys.stderr.flush()
+
     def instant(self, text: str, what: str) -> datetime:
         return parse_instant(text, self.tz, what)
 

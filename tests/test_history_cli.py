@@ -246,3 +246,46 @@ def test_no_module_outside_the_fold_and_the_codec_reads_event_data():
                     or "->>" in node.value):
                 offenders.append(f"{path.relative_to(root)}:{node.lineno}: SQL on event JSON")
     assert offenders == []
+
+
+# ------------------------------------------------------------------ one bad ticket
+def _plant(ws: Cli, ticket: str, registered: str, data: str) -> None:
+    """Write a ticket straight into the store, as a damaged or hand-edited store has it."""
+    import sqlite3
+
+    conn = sqlite3.connect(ws.home / "sccli.db")
+    with conn:
+        seq = int(ticket.rsplit("-", 1)[1])
+        conn.execute("INSERT INTO tickets (id, client, seq, reporter, title, body, channel,"
+                     " on_behalf, registered_at, status) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                     (ticket, "ACME", seq, "it@acme.ru", "planted", "", "portal", 0,
+                      registered, "new"))
+        conn.execute("INSERT INTO events VALUES (?,?,?,?,?,?,?)",
+                     (ticket, 1, "registered", registered, "x", data, registered))
+        conn.execute("UPDATE clients SET next_seq = ? WHERE key = 'ACME'", (seq + 1,))
+    conn.close()
+
+
+@pytest.mark.parametrize("command", [
+    ("ticket", "list"), ("triage",), ("queue",), ("sla", "status"), ("sla", "check"),
+    ("sla", "report", "--month", "2026-11"), ("billing", "--month", "2026-11"),
+])
+def test_a_view_never_fails_as_a_whole_because_of_one_ticket(ws, command):
+    _plant(ws, "ACME-3", "2026-11-21T08:00:00+00:00", '{"priority": "urgentissimo"}')
+    _plant(ws, "ACME-4", "9999-12-31T20:00:00+00:00", '{"priority": "high"}')
+    result = ws(*command)
+    assert result.exit_code in (0, 1) and "Traceback" not in result.stderr
+    assert result.stderr.splitlines()[0] == (
+        "sccli: warning: ACME-3 is left out of this view: ACME-3 event #1 (registered) cannot"
+        " be read (unknown priority 'urgentissimo' (expected one of: critical, high, medium,"
+        " low or Критичный, Высокий, Средний, Низкий)): is the store damaged, or written by a"
+        " newer sccli?")
+    assert "ACME-3" not in result.stdout and "ACME-4" not in result.stdout
+    shown_rest = {"sla": "ACME-2", "billing": "no billable work"}.get(command[0], "ACME-1")
+    if command[:2] == ("sla", "report"):
+        shown_rest = "total: 2 tickets"
+    assert shown_rest in result.stdout
+    shown = ws("ticket", "show", "ACME-3")
+    assert shown.exit_code == 2 and shown.stderr.count("\n") == 1
+    far = ws("ticket", "list", at="9999-12-31T23:00")
+    assert far.exit_code == 2 and "outside the dates" in far.stderr

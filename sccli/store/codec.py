@@ -34,7 +34,7 @@ from ..domain.events import (
     SourceSet,
     Voided,
 )
-from ..domain.model import Channel, EventKind, Priority, RejectReason, Source
+from ..domain.model import Channel, DomainError, EventKind, Priority, RejectReason, Source
 from ..errors import SccliError
 
 __all__ = [
@@ -255,7 +255,7 @@ def decode(event: Event) -> Payload:
         if not isinstance(data, dict):
             raise TypeError("not a JSON object")
         return from_data(kind, data)
-    except (TypeError, ValueError, KeyError) as exc:
+    except (TypeError, ValueError, KeyError, DomainError) as exc:
         raise CorruptEvent(
             f"{event.ticket_id} event #{event.seq} ({kind.value}) cannot be read ({exc}):"
             " is the store damaged, or written by a newer sccli?"
@@ -269,7 +269,7 @@ def event_from_data(
     """An event from a stored-shape JSON object (imports, fixtures and tests)."""
     try:
         payload = from_data(kind, data)
-    except (TypeError, ValueError, KeyError) as exc:
+    except (TypeError, ValueError, KeyError, DomainError) as exc:
         raise CorruptEvent(f"{ticket_id} event #{seq} ({kind.value}) cannot be read: {exc}"
                            ) from None
     return Event(ticket_id, seq, at, actor, payload, recorded_at)

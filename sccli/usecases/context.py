@@ -45,3 +45,6 @@ class Workspace(Protocol):
 
     @property
     def vault(self) -> TicketVault: ...
+
+    def warn(self, message: str) -> None:
+        """Tell the user about something that did not stop the command (one line)."""

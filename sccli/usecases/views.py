@@ -21,10 +21,19 @@ from ..domain.model import OPEN_STATUSES, Priority, Status
 from ..domain.queue import QueueEntry, QueueItem, check_move, client_queue, critical_behind
 from ..domain.report import TicketFacts, month_report, urgency_key
 from ..domain.triage import TriageRow, proposals, triage_ticket, urgency
+from ..errors import SccliError
 from ..store.base import gc_paused
 from . import tickets as ticket_cases
 from .clients import require_client
 from .context import Workspace
+
+# What one ticket's data can raise (a damaged or hand-edited store, a date a calendar cannot
+# count): that ticket is reported and left out, the view shows the rest. Bugs still surface.
+_TICKET_FAULTS = (SccliError, ValueError, OverflowError)
+
+
+def left_out(ws: Workspace, ticket_id: str, exc: Exception) -> None:
+    ws.warn(f"{ticket_id} is left out of this view: {exc}")
 
 
 def histories(
@@ -41,7 +50,11 @@ def histories(
     events = ws.store.events_by_ticket(statuses, client, as_of)  # dated by as_of only
     out = []
     for t in tickets:
-        h = history(events.get(t.id, ()), None, t)
+        try:
+            h = history(events.get(t.id, ()), None, t)
+        except _TICKET_FAULTS as exc:
+            left_out(ws, t.id, exc)
+            continue
         if _selected(h, client, statuses) and (priority is None or h.priority is priority):
             out.append(h)
     return out
@@ -105,7 +118,11 @@ def triage(ws: Workspace, client: str | None = None) -> list[TriageRow]:
     behind = {k: v for q in all_queues.values() for k, v in critical_behind(q).items()}
     rows = []
     for h in hs:
-        readings = read_clocks(h, sla.calendar, sla.policy, ws.at)
+        try:
+            readings = read_clocks(h, sla.calendar, sla.policy, ws.at)
+        except _TICKET_FAULTS as exc:
+            left_out(ws, h.ticket_id, exc)
+            continue
         rows.append(triage_ticket(
             h, readings, clients[h.client], contacts[h.client], sla.rules, sla.routing,
             positions.get(h.ticket_id), behind.get(h.ticket_id)))
@@ -181,11 +198,16 @@ def running_clocks(ws: Workspace, client: str | None = None,
     running = []
     with gc_paused(freeze=True):  # tens of thousands of small objects: see gc_paused
         events = ws.store.events_by_ticket(OPEN_STATUSES, client, as_of, CLOCK_FREE_KINDS)
-        for evs in events.values():  # dated by as_of only: the fold need not filter
-            h = history(evs)
-            if not _selected(h, client, OPEN_STATUSES):
+        for tid, evs in events.items():  # dated by as_of only: the fold need not filter
+            try:
+                h = history(evs)
+                if not _selected(h, client, OPEN_STATUSES):
+                    continue
+                readings = read_clocks(h, calendar, policy, as_of, running_only=True)
+            except _TICKET_FAULTS as exc:
+                left_out(ws, tid, exc)
                 continue
-            for r in read_clocks(h, calendar, policy, as_of, running_only=True):
+            for r in readings:
                 if r.is_open:
                     running.append((urgency_key(r), Running(h, r)))
     running.sort(key=lambda item: item[0])
@@ -221,7 +243,11 @@ def sla_report(ws: Workspace, first: date, last: date, client: str | None) -> di
         assert t is not None
         if not lo <= t.registered_at < hi:
             continue
-        readings = read_clocks(h, sla.calendar, sla.policy, end)
+        try:
+            readings = read_clocks(h, sla.calendar, sla.policy, end)
+        except _TICKET_FAULTS as exc:
+            left_out(ws, h.ticket_id, exc)
+            continue
         facts.append(TicketFacts(t.id, h.client, h.priority, t.registered_at, readings,
                                  h.extensions))
     client_key = require_client(ws, client).key if client else None
