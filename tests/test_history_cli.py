@@ -289,3 +289,19 @@ def test_a_view_never_fails_as_a_whole_because_of_one_ticket(ws, command):
     assert shown.exit_code == 2 and shown.stderr.count("\n") == 1
     far = ws("ticket", "list", at="9999-12-31T23:00")
     assert far.exit_code == 2 and "outside the dates" in far.stderr
+
+
+def test_secret_references_are_never_reused_after_edits_and_voids(ws):
+    ws.ok("ticket", "add", "--client", "ACME", "--from", "it@acme.ru", "--title", "Access",
+          "--body", "логин: admin пароль: First-Pa55!", at="2026-11-24T12:00")
+    ws.ok("ticket", "edit", "ACME-3", "--body", "логин: admin пароль: Second-Pa55!",
+          "--reason", "the client resent it")
+    ws.ok("ticket", "note", "ACME-3", "-m", "временный пароль: Third-Pa55!")
+    seq = show(ws, "ACME-3")["events"][-1]["seq"]
+    ws.ok("ticket", "void", "ACME-3", str(seq), "--reason", "wrong ticket")
+    ws.ok("ticket", "note", "ACME-3", "-m", "пароль: Fourth-Pa55!")
+    secrets = {r["reference"]: r["value"]
+               for r in ws.ok("ticket", "secret", "ACME-3", "--format", "json").json()}
+    assert sorted(secrets.values()) == sorted(
+        ["First-Pa55!", "Second-Pa55!", "Third-Pa55!", "Fourth-Pa55!"])
+    assert len(secrets) == 4  # four references, none reused

@@ -121,6 +121,8 @@ class TicketHistory:
     rejected_at: datetime | None
     estimates: tuple[Estimate, ...]
     last_event_at: datetime | None  # of the events in effect, corrections excluded
+    recorded: Sequence[Event] = ()  # every event folded over, voided ones included
+    registered_as: Ticket | None = None  # the registration facts before any edit
 
     def _latest(self, kind: EventKind) -> Event | None:
         for ev in reversed(self.events):
@@ -221,11 +223,14 @@ class TicketHistory:
 
     @cached_property
     def texts(self) -> tuple[str, ...]:
-        """Every text of the ticket as stored (title, body, messages, edits, void reasons)."""
+        """Every text of the ticket as stored: the registration's title and body as first
+        recorded and as edited, every message, reason and agreement, voided ones included
+        (secret references are numbered over all of them, so none is ever reused)."""
         out = []
-        if self.ticket is not None:
-            out += [self.ticket.title, self.ticket.body]
-        for ev in self.events:
+        for t in (self.registered_as, self.ticket):
+            if t is not None:
+                out += [t.title, t.body]
+        for ev in self.recorded:
             p = ev.payload
             if isinstance(p, Said):
                 out.append(p.message)
@@ -235,10 +240,8 @@ class TicketHistory:
                 out.append(p.reason)
             elif isinstance(p, Reordered):
                 out.append(p.agreed_by)
-        for void in self.voids.values():
-            p = void.payload
-            assert isinstance(p, Voided)
-            out.append(p.reason)
+            elif isinstance(p, Voided):
+                out.append(p.reason)
         return tuple(out)
 
     def priority_at(self, when: datetime) -> Priority | None:
@@ -358,7 +361,7 @@ def history(
         ticket_id, current, client, live if exists else (), voids, as_of, exists, status,
         priority, tuple(timeline), reaction_priority, registered_at, first_response,
         tuple(questions), resolved, res_stop,
-        acc_stop, closed, rejected, tuple(estimates), last,
+        acc_stop, closed, rejected, tuple(estimates), last, events, ticket,
     )
 
 
