@@ -153,7 +153,9 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _fail(error: SccliError) -> NoReturn:
-    click.echo(f"sccli: error: {one_line(error)}", err=True)
+    from .render import safe  # the output gate: no credential, no control character
+
+    click.echo(f"sccli: error: {safe(one_line(error), multiline=False)}", err=True)
     sys.exit(error.exit_code)
 
 
@@ -231,7 +233,10 @@ def _internal_error(exc: BaseException, args: list[str]) -> NoReturn:
     path = _write_crash_report(exc, args)
     where = (f"the full traceback is in {path}" if path
              else "the traceback could not be written to a file")
-    click.echo(f"sccli: internal error: {what}; {where}; please report it", err=True)
+    from .render import safe
+
+    click.echo(f"sccli: internal error: {safe(what, multiline=False)}; {where}; please report it",
+               err=True)
     sys.exit(INTERNAL)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..render import Column, emit, to_json
+from ..render import Column, emit, say, to_json
 from ..usecases import clients as cases
 from . import app_of, format_option
 
@@ -99,7 +99,7 @@ def contact_set(ctx, client_key, email, name, effective, notice) -> None:
     app = app_of(ctx)
     when = app.instant(effective, "--effective") if effective else None
     saved = cases.set_contact(app, client_key, email, name, when, notice)
-    click.echo(f"{saved.client}: {saved.email} from {saved.effective.isoformat()}")
+    say(f"{saved.client}: {saved.email} from {saved.effective.isoformat()}")
 
 
 @contact.command("show")

@@ -7,6 +7,7 @@ import click
 from ..config import CONFIG_FILE, SLA_FILE, default_config_text, default_sla_text
 from ..errors import UsageError
 from ..fileio import atomic_write
+from ..render import say
 from . import app_of
 
 
@@ -43,4 +44,4 @@ def init(ctx: click.Context, executor: str, force: bool) -> None:
     store = app.store
     click.echo(f"workspace: {home}")
     click.echo(f"written: {', '.join(written) if written else 'nothing (files exist; --force)'}")
-    click.echo(f"store: {store.location} (schema v{store.schema_version()})")
+    say(f"store: {store.location} (schema v{store.schema_version()})")

@@ -7,7 +7,7 @@ import sys
 import click
 
 from ..errors import OK
-from ..render import Column, emit, to_json
+from ..render import Column, emit, safe, say, to_json
 from . import app_of, format_option
 
 ACTION_COLUMNS = [
@@ -56,7 +56,7 @@ class Progress:
 
     @staticmethod
     def _line(text: str, transient: bool = False) -> None:
-        click.echo(f"\r  {text}\x1b[K", nl=not transient, err=True)
+        click.echo(f"\r  {safe(text, multiline=False)}\x1b[K", nl=not transient, err=True)
 
 
 @click.command("sync")
@@ -129,11 +129,11 @@ def render_outcomes(outcomes, fmt, lang, dry_run, code, factory) -> None:
         for t in trackers:
             counts = ", ".join(f"{v} {k}" for k, v in sorted(t["counts"].items()))
             state = "would do" if dry_run else "done"
-            click.echo(f"{t['name']}: {state if t['status'] == 'ok' else 'FAILED'}"
-                       f" ({counts or 'nothing to do'})")
+            say(f"{t['name']}: {state if t['status'] == 'ok' else 'FAILED'}"
+                f" ({counts or 'nothing to do'})")
     for o in outcomes:
         if o.error is not None:
-            click.echo(f"sccli: error: {_named(o.name, o.error)}", err=True)
+            say(f"sccli: error: {_named(o.name, o.error)}", err=True, multiline=False)
 
 
 def _named(name: str, error: Exception) -> str:
@@ -173,21 +173,21 @@ def escalate(ctx, ticket_id, party, dry_run, wait, fmt):
                                 "party": done.party, "title": done.title,
                                 "body": done.body, "created": False, "dry_run": True}))
         else:
-            click.echo(f"would create on {done.tracker} (party {done.party}):")
-            click.echo(f"  {done.title}")
+            say(f"would create on {done.tracker} (party {done.party}):")
+            say(f"  {done.title}", multiline=False)
             click.echo("")
-            click.echo(done.body)
+            say(done.body)
         return
     if fmt == "json":
         click.echo(to_json({"ticket": done.ticket, "tracker": done.tracker,
                             "party": done.party, "remote": done.remote, "url": done.url,
                             "created": done.created}))
     elif done.created:
-        click.echo(f"{done.ticket}: escalated to {done.party} as {done.tracker} #{done.remote}"
-                   f" {done.url or ''}".rstrip())
+        say(f"{done.ticket}: escalated to {done.party} as {done.tracker} #{done.remote}"
+            f" {done.url or ''}".rstrip())
     else:
-        click.echo(f"{done.ticket}: already escalated to {done.party} as {done.tracker}"
-                   f" #{done.remote} {done.url or ''}".rstrip())
+        say(f"{done.ticket}: already escalated to {done.party} as {done.tracker}"
+            f" #{done.remote} {done.url or ''}".rstrip())
 
 
 @click.command("links")

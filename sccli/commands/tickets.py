@@ -12,7 +12,7 @@ from ..domain.events import Event
 from ..domain.history import TicketHistory
 from ..domain.model import EventKind, RejectReason
 from ..errors import UsageError
-from ..render import Column, cell, emit, to_json
+from ..render import Column, emit, safe_cell, say, to_json
 from ..usecases import tickets as cases
 from ..usecases import views
 from . import app_of, format_option
@@ -200,10 +200,10 @@ def ticket_show(ctx, ticket_id, fmt):
     for col in LIST_COLUMNS + [Column("channel", "channel", "канал"), Column("source", "source", "источник")]:
         value = row.get(col.key)
         if value not in (None, ""):
-            click.echo(f"{col.header(app.lang)}: {cell(value)}")
+            say(f"{col.header(app.lang)}: {safe_cell(value)}")
     if found.body:
         click.echo("")
-        click.echo(found.body)
+        say(found.body)
     click.echo("")
     emit(history, EVENT_COLUMNS, "table", app.lang)
 
@@ -290,7 +290,7 @@ def ticket_ask(ctx, ticket_id, message, missing):
         raise UsageError("give -m TEXT or --missing (one of them)")
     if missing:
         text, _ = cases.ask_missing(app, ticket_id)
-        click.echo(text)
+        say(text)
         return
     state = cases.transition(app, ticket_id, EventKind.ASKED, message)
     click.echo(f"{ticket_id.upper()}: {state.status.value}")
@@ -307,7 +307,9 @@ def ticket_secret(ctx, ticket_id, fmt):
     rows = [{"reference": ref, "value": app.vault.get(ref)} for ref in refs]
     click.echo(f"{found.id}: secrets are shown on request only; never paste them into other"
                f" trackers ({app.vault.backend})", err=True)
-    emit(rows, [Column("reference", "reference", "ссылка"), Column("value", "value", "значение")],
+    # The one output that shows credentials: the value column opts out of redaction.
+    emit(rows, [Column("reference", "reference", "ссылка"),
+                Column("value", "value", "значение", reveal=True)],
          fmt, app.lang, empty=f"{found.id}: no secrets")
 
 

@@ -7,7 +7,7 @@ from dataclasses import asdict
 import click
 
 from ..errors import OK
-from ..render import Column, emit, to_json
+from ..render import Column, emit, say, to_json
 from . import app_of, format_option
 
 COLUMNS = [
@@ -74,8 +74,8 @@ def tracker_check(ctx, name, fmt):
         click.echo(to_json({"tracker": name, "ok": code == OK, "exit_code": code,
                             "message": message}))
     elif code == OK:
-        click.echo(f"{name}: ok, {message}")
+        say(f"{name}: ok, {message}", multiline=False)
     else:
-        click.echo(f"sccli: error: {message if message.startswith(name) else name + ': ' + message}",
-                   err=True)
+        say(f"sccli: error: {message if message.startswith(name) else name + ': ' + message}",
+            err=True, multiline=False)
     ctx.exit(code)

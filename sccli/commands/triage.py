@@ -10,7 +10,7 @@ from ..domain.durations import duration_text
 from ..domain.triage import TriageRow, advice, missing_labels, proposals
 from ..errors import UsageError
 from ..i18n import tr
-from ..render import Column, emit, paint
+from ..render import Column, emit, join_styled, paint, say
 from ..usecases import views
 from . import app_of, format_option
 
@@ -103,7 +103,7 @@ def _texts(data: dict, row: TriageRow, lang: str, color: bool) -> dict:
         "queue_text": queue,
         "missing_text": ", ".join(missing_labels(row.intake, lang)),
         "routing_text": f"{owner} / {tr(data['action'], lang)} / {billing}",
-        "flags_text": ", ".join(flags),
+        "flags_text": join_styled(", ", flags),
     }
 
 
@@ -138,7 +138,7 @@ def triage(ctx, client_key, fmt, apply_, interactive, lang) -> None:
                 continue
             done.extend(views.apply_row(app, row))
         for line in done or ["nothing to apply" if lang != "ru" else "применять нечего"]:
-            click.echo(line)
+            say(line)
         rows = views.triage(app, client_key)
         if fmt == "table":
             click.echo("")
@@ -153,7 +153,7 @@ def triage(ctx, client_key, fmt, apply_, interactive, lang) -> None:
         click.echo("")
         click.echo("Needs a decision:" if lang != "ru" else "Требует решения:")
         for line in notes:
-            click.echo(f"  {line}")
+            say(f"  {line}")
 
 
 def stdin_is_terminal() -> bool:
@@ -169,7 +169,7 @@ def _confirm(row: TriageRow, lang: str) -> bool:
         items.insert(0, ("redact", f"{clear} secret(s) in clear text"))
     if not items:
         return False
-    click.echo(f"{row.ticket.id} — {row.ticket.title}")
+    say(f"{row.ticket.id} — {row.ticket.title}")
     for kind, detail in items:
-        click.echo(f"  {kind}: {detail}")
+        say(f"  {kind}: {detail}")
     return click.confirm("apply?" if lang != "ru" else "применить?", default=True)

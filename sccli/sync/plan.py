@@ -179,6 +179,12 @@ class Nothing(Action):
 
 
 def _short(text: str, limit: int = 60) -> str:
+    from ..domain.redaction import find_secrets
+
+    # Credentials are masked before the cut, which could leave a piece no longer
+    # recognisable as one (the output gate, sccli.render, masks what is printed).
+    for f in reversed(find_secrets(text)):
+        text = f"{text[:f.start]}[redacted]{text[f.end:]}"
     line = " ".join(text.split())
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
