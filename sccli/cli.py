@@ -118,7 +118,8 @@ def main(argv: list[str] | None = None) -> None:
     * click usage errors → 2, with click's usage hint;
     * an :class:`SccliError` (every user mistake and environment problem) → its exit code,
       as ``sccli: error: <one line>``;
-    * a database error that escaped the store (a lost race, a full disk) → 75;
+    * a database error that escaped the store → 2 if the store is damaged, else 75 (a lost
+      race, a dropped connection), with any URL's password masked;
     * an ``OSError`` (permissions, full disk, a closed pipe) → 2, or 75 when retrying helps;
     * Ctrl-C → 130;
     * anything else is a bug: the traceback goes to a file, one line says where, exit 70.
@@ -177,12 +178,10 @@ def _check_arguments(args: list[str]) -> None:
 
 def _as_user_error(exc: Exception) -> SccliError | None:
     """An error from outside sccli's own hierarchy that is still the environment's, not a bug."""
-    if _is_store_error(exc):
-        first = (str(exc).strip().splitlines() or ["no detail"])[0]
-        return TemporaryFailure(
-            f"the store refused the change ({one_line(first, 200)}); nothing was written,"
-            " try again"
-        )
+    if _is_store_error(exc):  # damaged or mismatched store: 2; a lost race, a dropped link: 75
+        from .store import failure
+
+        return failure(exc)
     if _is_broken_pipe(exc):
         return _broken_pipe()
     requests = sys.modules.get("requests")
@@ -217,7 +216,7 @@ def _silence_stdout() -> None:
 
 
 def _is_store_error(exc: Exception) -> bool:
-    """A database error that escaped the store (a race lost, a disk full): temporary."""
+    """A database error that escaped the store (a race lost, a damaged store)."""
     import sqlite3
 
     if isinstance(exc, sqlite3.DatabaseError):

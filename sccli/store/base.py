@@ -16,14 +16,34 @@ from typing import Any
 
 from ..domain.events import Event
 from ..domain.model import Channel, Client, Contact, EventKind, Hosting, Status, Ticket
-from ..errors import UsageError
+from ..errors import ConfigurationError, UsageError
 from .codec import decode, encode, from_db, to_db
-from .migrations import LATEST, MIGRATIONS
+from .migrations import LATEST, MIGRATIONS, SCCLI_TABLES, tables_at
 from .sync_store import SyncStoreMixin
 
 
 class StoreTooNew(UsageError):
     pass
+
+
+class StoreDamaged(ConfigurationError):
+    """A store that cannot be used as it is (permanent: exit 2, retrying never helps)."""
+
+    def __init__(self, location: str, detail: str):
+        where = f"the store {location}" if location else "the store"
+        super().__init__(
+            f"{where} is damaged ({detail}); restore it from a backup or point --db elsewhere"
+        )
+
+
+class NotAStore(ConfigurationError):
+    """A database that holds something else: sccli adds no tables to it (exit 2)."""
+
+    def __init__(self, location: str, detail: str):
+        super().__init__(
+            f"{location} is not an sccli store ({detail}); point --db at an sccli store or at"
+            " a new file"
+        )
 
 
 class Store(SyncStoreMixin):
@@ -65,6 +85,17 @@ class Store(SyncStoreMixin):
     def table_exists(self, name: str) -> bool:  # pragma: no cover
         raise NotImplementedError
 
+    def table_names(self) -> set[str]:  # pragma: no cover
+        """The tables an unqualified name can refer to (not the database's own)."""
+        raise NotImplementedError
+
+    def _lock_migrations(self) -> None:
+        """Serialize migrations (called first in the migration's transaction)."""
+
+    # Refuse a database holding any table but sccli's (a SQLite file is one application's);
+    # else only one that holds sccli's table names without sccli's meta table.
+    foreign_if_any_table = False
+
     # -- transactions --------------------------------------------------------------
     @contextmanager
     def transaction(self) -> Iterator[Store]:
@@ -95,28 +126,69 @@ class Store(SyncStoreMixin):
         return int(rows[0]["value"]) if rows else 0
 
     def migrate(self, target: int = LATEST) -> int:
-        """Bring the schema to ``target``; refuse a store written by a newer sccli."""
-        with self.transaction():
-            if not self.table_exists("meta"):
-                self.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-                self.execute("INSERT INTO meta (key, value) VALUES ('schema_version', '0')")
-        current = self.schema_version()
+        """Bring the schema to ``target``; refuse a store written by a newer sccli, a
+        damaged store and a database that is not an sccli store.
+
+        Reading the version takes no lock, so opening a current store never waits for a
+        writer (SQLite's WAL readers) and never writes. Each migration step takes the
+        migration lock (SQLite: BEGIN IMMEDIATE; PostgreSQL: an advisory transaction lock)
+        and re-reads the version under it: of several sccli opening one new store at once,
+        one migrates and the others find the work done. A step commits with its version
+        bump, so a crash leaves the store at the previous version.
+        """
+        current = self._checked_version()
+        while current < target:
+            with self.transaction():
+                self._lock_migrations()
+                current = self._checked_version()
+                if current >= target:
+                    break
+                if current == 0 and "meta" not in self.table_names():
+                    self.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+                    self.execute("INSERT INTO meta (key, value) VALUES ('schema_version', '0')")
+                for step in MIGRATIONS[current]:
+                    if callable(step):
+                        step(self)
+                    else:
+                        self.execute(step.replace("{id}", self.id_column))
+                current += 1
+                self.execute(
+                    "UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(current),)
+                )
+        return current
+
+    def _checked_version(self) -> int:
+        """The stored schema version (0: a new store), after checking the store is sccli's,
+        not newer than this sccli, and holds every table of its version."""
+        tables = self.table_names()
+        if "meta" not in tables:
+            ours = sorted(tables & SCCLI_TABLES)
+            others = sorted(tables - SCCLI_TABLES)
+            if ours or (others and self.foreign_if_any_table):
+                shown = ", ".join((ours or others)[:5])
+                raise NotAStore(self.location, f"it has tables ({shown}) but no sccli meta table")
+            return 0
+        rows = self.query("SELECT value FROM meta WHERE key = 'schema_version'")
+        try:
+            current = int(rows[0]["value"])
+        except (IndexError, KeyError, TypeError, ValueError):
+            raise StoreDamaged(self.location, "its meta table holds no valid schema version"
+                               ) from None
         if current > LATEST:
             raise StoreTooNew(
                 f"the store {self.location} has schema version {current}, newer than this"
                 f" sccli understands ({LATEST}); upgrade sccli (pip install -U sccli)"
             )
-        for version in range(current + 1, target + 1):
-            with self.transaction():
-                for step in MIGRATIONS[version - 1]:
-                    if callable(step):
-                        step(self)
-                    else:
-                        self.execute(step.replace("{id}", self.id_column))
-                self.execute(
-                    "UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(version),)
-                )
-        return self.schema_version()
+        if current < 0:
+            raise StoreDamaged(self.location, f"schema version {current}")
+        # read again: without the lock, another sccli may have migrated since the first
+        # read (tables only ever come with a version, so this read holds all of this one's)
+        missing = sorted(tables_at(current) - self.table_names())
+        if missing:
+            raise StoreDamaged(
+                self.location, f"schema version {current} but no table {', '.join(missing)}"
+            )
+        return current
 
     def instance_id(self) -> str:
         """A random id naming this store (it namespaces the secrets kept outside it)."""

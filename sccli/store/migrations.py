@@ -1,12 +1,14 @@
 """Versioned schema migrations, shared by SQLite and PostgreSQL.
 
 Each step runs in one transaction with the version bump, so a crash leaves the store at
-the previous version. ``{id}`` expands to each dialect's auto-increment primary key.
+the previous version; the transaction holds the migration lock and re-reads the version
+first, so concurrent sccli migrate once (``Store.migrate``). ``{id}`` expands to each dialect's auto-increment primary key.
 A step may also be a Python callable (data migrations).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
@@ -136,3 +138,16 @@ Step = str | Callable[["Store"], None]
 
 MIGRATIONS: list[Sequence[Step]] = [V1, [_v2_status_projection], V3_SYNC, V4_AS_OF]
 LATEST = len(MIGRATIONS)
+
+
+def tables_at(version: int) -> set[str]:
+    """The tables a store at ``version`` holds (opening one that lacks any is refused)."""
+    names = {"meta"}
+    for steps in MIGRATIONS[: max(version, 0)]:
+        for step in steps:
+            if isinstance(step, str):
+                names.update(re.findall(r"^\s*CREATE TABLE (\w+)", step))
+    return names
+
+
+SCCLI_TABLES = tables_at(LATEST)
