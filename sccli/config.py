@@ -7,6 +7,7 @@ are errors; credentials are only accepted as ``env:NAME`` / ``keyring:NAME`` ref
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass, field
 from datetime import date, time
 from functools import cached_property
@@ -15,13 +16,17 @@ from pathlib import Path
 from typing import Any
 
 from . import schema as s
-from .errors import UsageError
+from .errors import TemporaryFailure, UsageError, is_temporary_os_error
 
 CONFIG_FILE = "sccli.yaml"
 SLA_FILE = "sla.yaml"
 LANGUAGES = ("en", "ru")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 PARTY_KINDS = ("executor", "vendor", "partner", "client", "provider")
+
+# Where the top of a file is not a mapping (an empty file, only comments, a list): a fresh
+# one is a command away. `init --force` rewrites both files, so the hint says so.
+_FRESH = "run `sccli init --force` to write a fresh one (it rewrites both sccli.yaml and sla.yaml)"
 
 
 def default_sla_text() -> str:
@@ -128,7 +133,7 @@ class _TrackerSchema(s.Schema):
             raise ctx.fail(
                 adapter_node,
                 f"{path}.adapter",
-                f"unknown adapter {kind!r} (expected one of: {', '.join(available_kinds())})",
+                f"unknown adapter {s.show(kind)} (expected one of: {', '.join(available_kinds())})",
             ) from None
         except AdapterLoadError as exc:  # registered but broken: say why, not "unknown"
             raise ctx.fail(adapter_node, f"{path}.adapter", str(exc)) from None
@@ -189,7 +194,7 @@ CONFIG_SCHEMA = s.Struct(
 
 
 def parse_config(text: str, where: str) -> Settings:
-    raw = s.load(text, CONFIG_SCHEMA, where)
+    raw = s.load(text, CONFIG_SCHEMA, where, hint=_FRESH)
     parties = {name: Party(name=name, **v) for name, v in raw["parties"].items()}
     trackers = {
         name: TrackerSettings(name, kind, options) for name, (kind, options) in raw["trackers"].items()
@@ -200,13 +205,13 @@ def parse_config(text: str, where: str) -> Settings:
                 where,
                 None,
                 f"parties.{party.name}.tracker",
-                f"unknown tracker {party.tracker!r} (define it under trackers:)",
+                f"unknown tracker {s.show(party.tracker)} (define it under trackers:)",
             )
     for key, client in raw["clients"].items():
         for party in client.parties:
             if party not in parties:
                 raise s.ConfigError(
-                    where, None, f"clients.{key}.parties", f"unknown party {party!r}"
+                    where, None, f"clients.{key}.parties", f"unknown party {s.show(party)}"
                 )
     return Settings(raw["executor"], raw["clients"], parties, trackers)
 
@@ -280,7 +285,7 @@ class _Zone(s.Str):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ctx.fail(node, path, f"unknown time zone {value!r} ({self.expected})") from None
+            raise ctx.fail(node, path, f"unknown time zone {s.show(value)} ({self.expected})") from None
         return value
 
 
@@ -293,7 +298,7 @@ class _Country(s.Str):
         import holidays
 
         if value.upper() not in holidays.list_supported_countries():
-            raise ctx.fail(node, path, f"unknown country {value!r} ({self.expected})")
+            raise ctx.fail(node, path, f"unknown country {s.show(value)} ({self.expected})")
         return value.upper()
 
 
@@ -378,7 +383,7 @@ def _route_rule(**values: str):
 
 
 def parse_sla(text: str, where: str) -> SlaSettings:
-    raw = s.load(text, SLA_SCHEMA, where)
+    raw = s.load(text, SLA_SCHEMA, where, hint=_FRESH)
     cal = raw["calendar"]
     weekly = {i: tuple(cal["hours"][day]) for i, day in enumerate(WEEKDAYS)}
     if not any(weekly.values()):
@@ -433,16 +438,32 @@ def default_home() -> Path:
 
 
 def read_file(path: Path) -> str:
+    """A configuration file's text: a regular file of at most ``schema.MAX_BYTES``, UTF-8
+    (a byte-order mark is allowed); anything else is one line naming the file."""
     try:
-        return path.read_text(encoding="utf-8")
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):  # a directory, a FIFO (reading it would block)
+            raise s.ConfigError(str(path), None, "", "not a regular file")
+        with path.open("rb") as handle:
+            data = handle.read(s.MAX_BYTES + 1)
     except FileNotFoundError:
         raise UsageError(
             f"{path}: not found; run `sccli init` to create the workspace (or pass --home DIR)"
         ) from None
-    except UnicodeDecodeError:
-        raise UsageError(f"{path}: not UTF-8 text; save it as UTF-8") from None
     except OSError as exc:
-        raise UsageError(f"{path}: cannot read ({exc.strerror})") from None
+        if is_temporary_os_error(exc):
+            raise TemporaryFailure(f"{path}: cannot read ({exc.strerror}); try again later") from None
+        raise s.ConfigError(str(path), None, "", f"cannot read ({exc.strerror})") from None
+    if len(data) > s.MAX_BYTES:
+        raise s.ConfigError(
+            str(path), None, "", f"too large (over {s.MAX_BYTES // 1024} KiB, the limit)"
+        )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise s.ConfigError(
+            str(path), None, "", f"not UTF-8 text (byte {exc.start}); save it as UTF-8"
+        ) from None
 
 
 def load_settings(home: Path) -> Settings:

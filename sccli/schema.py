@@ -15,14 +15,28 @@ from typing import Any
 
 import yaml
 
-from .errors import ConfigurationError
+from .errors import ConfigurationError, one_line
+
+# Limits on what a configuration file may be: a hand-written file is far below all of them;
+# beyond them a file is a mistake or an attack (an alias bomb of a few lines expands to
+# billions of values), refused in one line before anything grows.
+MAX_BYTES = 256 * 1024  # file size
+MAX_DEPTH = 50  # nesting of mappings and lists
+MAX_NODES = 20_000  # values in the document, counting what every alias (*name) repeats
+MAX_ALIASES = 100  # aliases (*name) in the document
+
+# Messages quote the file's text; a value or key is shown cut to this length.
+_SHOW = 60
+_MAX_PATH, _MAX_MESSAGE = 200, 400
 
 
 class ConfigError(ConfigurationError):
     """A configuration mistake, already phrased for the user: ``file:line: key.path: problem``
-    (exit 2)."""
+    (exit 2). The path and the problem are cut to a few hundred characters, so a message
+    never repeats a file's content."""
 
     def __init__(self, where: str, line: int | None, path: str, message: str):
+        path, message = one_line(path, _MAX_PATH), one_line(message, _MAX_MESSAGE)
         self.where, self.line, self.path, self.message = where, line, path, message
         loc = f"{where}:{line}" if line else where
         super().__init__(f"{loc}: {path}: {message}" if path else f"{loc}: {message}")
@@ -33,7 +47,8 @@ class Ctx:
     file: str
 
     def fail(self, node: yaml.Node | None, path: str, message: str) -> ConfigError:
-        line = node.start_mark.line + 1 if node is not None else None
+        mark = getattr(node, "start_mark", None)
+        line = mark.line + 1 if mark is not None else None
         return ConfigError(self.file, line, path or "(top)", message)
 
 
@@ -41,16 +56,33 @@ _scalar_loader = yaml.SafeLoader("")
 
 
 def scalar_value(node: yaml.Node) -> Any:
+    """The Python value of a scalar node; None for a mapping or a list (see ``_kind``): a
+    collection is never constructed here, so it can never be turned into (huge) text."""
+    if not isinstance(node, yaml.ScalarNode):
+        return None
     try:
         return _scalar_loader.construct_object(node, deep=True)
-    except (ValueError, yaml.YAMLError):
+    except (ValueError, OverflowError, yaml.YAMLError):
         return node.value  # e.g. an impossible date: let the schema report it as text
+
+
+def show(value: Any) -> str:
+    """``repr(value)`` for a message, cut to a few dozen characters."""
+    return one_line(repr(value), _SHOW)
 
 
 def _join(path: str, key: str | int) -> str:
     if isinstance(key, int):
         return f"{path}[{key}]"
+    key = one_line(key, _SHOW)
     return f"{path}.{key}" if path else key
+
+
+def _key_of(node: yaml.Node, path: str, ctx: Ctx) -> str:
+    """A mapping key as text; a key must be a scalar (``? [a, b]: x`` is refused)."""
+    if not isinstance(node, yaml.ScalarNode):
+        raise ctx.fail(node, path, f"a key must be a name, got a {_kind(node)}")
+    return str(scalar_value(node))
 
 
 class Schema:
@@ -96,9 +128,9 @@ class Str(Schema):
         if not value.strip() and not self.allow_empty:
             raise ctx.fail(node, path, f"empty value (expected {self.expected})")
         if self.choices and value not in self.choices:
-            raise ctx.fail(node, path, f"{value!r} is not allowed (expected {self.expected})")
+            raise ctx.fail(node, path, f"{show(value)} is not allowed (expected {self.expected})")
         if self.pattern and not self.pattern.fullmatch(value):
-            raise ctx.fail(node, path, f"{value!r} is malformed (expected {self.expected})")
+            raise ctx.fail(node, path, f"{show(value)} is malformed (expected {self.expected})")
         return value
 
 
@@ -130,7 +162,7 @@ class Int(Schema):
     def convert(self, node, path, ctx):
         value = self._scalar_of(node, path, ctx)
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ctx.fail(node, path, f"{value!r} is not {self.expected}")
+            raise ctx.fail(node, path, f"{show(value)} is not {self.expected}")
         if self.minimum is not None and value < self.minimum:
             raise ctx.fail(node, path, f"{value} is too small (expected {self.expected})")
         if self.maximum is not None and value > self.maximum:
@@ -146,7 +178,7 @@ class Float(Schema):
     def convert(self, node, path, ctx):
         value = self._scalar_of(node, path, ctx)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ctx.fail(node, path, f"{value!r} is not a number (expected {self.expected})")
+            raise ctx.fail(node, path, f"{show(value)} is not a number (expected {self.expected})")
         if not self.minimum <= value <= self.maximum:
             raise ctx.fail(node, path, f"{value} is out of range (expected {self.expected})")
         return float(value)
@@ -158,7 +190,7 @@ class Bool(Schema):
     def convert(self, node, path, ctx):
         value = self._scalar_of(node, path, ctx)
         if not isinstance(value, bool):
-            raise ctx.fail(node, path, f"{value!r} is not {self.expected}")
+            raise ctx.fail(node, path, f"{show(value)} is not {self.expected}")
         return value
 
 
@@ -184,7 +216,7 @@ class Duration(Schema):
             return value
         seconds = parse_duration(str(value)) if isinstance(value, str) else None
         if not seconds:
-            raise ctx.fail(node, path, f"{value!r} is not {self.expected}")
+            raise ctx.fail(node, path, f"{show(value)} is not {self.expected}")
         return seconds
 
 
@@ -198,7 +230,7 @@ class Date(Schema):
         try:
             return date.fromisoformat(str(value))
         except ValueError:
-            raise ctx.fail(node, path, f"{value!r} is not {self.expected}") from None
+            raise ctx.fail(node, path, f"{show(value)} is not {self.expected}") from None
 
 
 _RANGE = re.compile(r"(\d{1,2}):(\d{2})\s*[-–]\s*(\d{1,2}):(\d{2})")
@@ -218,9 +250,9 @@ class TimeRange(Schema):
             # 24:00 is the end of the day; the calendar reads an end of 00:00 that way.
             end = time(0) if (h2, m2) == (24, 0) else time(h2, m2)
         except ValueError:
-            raise ctx.fail(node, path, f"{value!r} is not {self.expected}") from None
+            raise ctx.fail(node, path, f"{show(value)} is not {self.expected}") from None
         if end <= start and end != time(0):
-            raise ctx.fail(node, path, f"{value!r} ends before it starts ({self.expected})")
+            raise ctx.fail(node, path, f"{show(value)} ends before it starts ({self.expected})")
         return (start, end)
 
 
@@ -259,7 +291,7 @@ class MapOf(Schema):
     def convert(self, node, path, ctx):
         out: dict[Any, Any] = {}
         for knode, vnode in mapping_items(node, path, ctx, self.expected):
-            key = self.key.convert(knode, _join(path, str(scalar_value(knode))), ctx)
+            key = self.key.convert(knode, _join(path, _key_of(knode, path, ctx)), ctx)
             if key in out:
                 raise ctx.fail(knode, _join(path, str(key)), "duplicate key")
             out[key] = self.value.convert(vnode, _join(path, str(key)), ctx)
@@ -283,7 +315,7 @@ class Struct(Schema):
     def convert(self, node, path, ctx):
         seen: dict[str, Any] = {}
         for knode, vnode in mapping_items(node, path, ctx, self.expected):
-            key = str(scalar_value(knode))
+            key = _key_of(knode, path, ctx)
             if key not in self.fields:
                 hint = ", ".join(self.fields)
                 raise ctx.fail(knode, _join(path, key), f"unknown key (expected one of: {hint})")
@@ -294,20 +326,131 @@ class Struct(Schema):
             if key not in seen:
                 if spec.required:
                     raise ctx.fail(node, _join(path, key), "required key is missing")
-                seen[key] = spec.default() if callable(spec.default) else spec.default
+                if isinstance(spec.schema, Struct) and spec.default is dict:
+                    # an omitted section is an empty one: its own keys' defaults apply
+                    empty = yaml.MappingNode("tag:yaml.org,2002:map", [], node.start_mark)
+                    seen[key] = spec.schema.convert(empty, _join(path, key), ctx)
+                else:
+                    seen[key] = spec.default() if callable(spec.default) else spec.default
         return self.build(seen) if self.build else seen
 
 
-def load(text: str, schema: Schema, where: str) -> Any:
-    """Parse YAML text and validate it; every problem is a ConfigError with a line."""
-    ctx = Ctx(where)
+class _Refused(Exception):
+    """A document beyond the limits, found while composing (before anything expands)."""
+
+    def __init__(self, mark: Any, message: str):
+        super().__init__(message)
+        self.mark, self.message = mark, message
+
+
+class _GuardedLoader(yaml.SafeLoader):
+    """The safe loader whose composer refuses, as it goes, nesting deeper than MAX_DEPTH,
+    more than MAX_ALIASES aliases, an alias inside the collection it names, and a document
+    of more than MAX_NODES values; an alias counts as the copy it stands for, both in
+    values and in nesting (an alias of a 40-deep list, 20 levels down, is 60 deep).
+
+    Composing keeps one node per anchor however often it is aliased, so nothing grows
+    here; the counts stop a bomb before anything that walks the nodes (validation,
+    construction, an error message quoting them) would expand it. The nesting bound
+    also keeps the recursive composer, and whatever walks its nodes, far from Python's
+    recursion limit."""
+
+    def __init__(self, stream: str):
+        super().__init__(stream)
+        self._depth = 0  # of the node being composed (the top one is 1)
+        self._deepest = 0  # the deepest level reached inside it, aliases expanded
+        self._nodes = 0  # values so far, each alias counted as the size of what it names
+        self._aliases = 0
+        self._shape: dict[int, tuple[int, int]] = {}  # id(node) → (values, levels)
+
+    def _reach(self, depth: int, mark: Any) -> None:
+        if depth > MAX_DEPTH:
+            raise _Refused(mark, f"refused: nested deeper than {MAX_DEPTH} levels")
+        self._deepest = max(self._deepest, depth)
+
+    def _count(self, n: int, mark: Any) -> None:
+        self._nodes += n
+        if self._nodes > MAX_NODES:
+            raise _Refused(
+                mark,
+                f"refused: more than {MAX_NODES} values once aliases (*name) are expanded"
+                " (an alias bomb?); write the values out instead of aliasing them",
+            )
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent):
+            self._aliases += 1
+            if self._aliases > MAX_ALIASES:
+                raise _Refused(
+                    event.start_mark,
+                    f"refused: more than {MAX_ALIASES} aliases (*name);"
+                    " write the values out instead",
+                )
+            target = self.anchors.get(event.anchor)
+            if target is not None:  # an undefined one is reported by the composer
+                shape = self._shape.get(id(target))
+                if shape is None:  # not composed yet: the alias is inside what it names
+                    raise _Refused(
+                        event.start_mark,
+                        "refused: an alias (*name) inside the value it names (a cycle)",
+                    )
+                values, levels = shape
+                self._reach(self._depth + levels, event.start_mark)
+                self._count(values, event.start_mark)
+            return super().compose_node(parent, index)
+        self._depth += 1
+        outer = self._deepest
+        self._deepest = 0
+        self._reach(self._depth, event.start_mark)
+        before = self._nodes
+        self._count(1, event.start_mark)
+        node = super().compose_node(parent, index)
+        self._shape[id(node)] = (self._nodes - before, self._deepest - self._depth + 1)
+        self._deepest = max(outer, self._deepest)
+        self._depth -= 1
+        return node
+
+
+def _compose(text: str, where: str) -> yaml.Node | None:
+    if len(text) > MAX_BYTES:
+        raise ConfigError(where, None, "", f"too large (the limit is {MAX_BYTES // 1024} KiB)")
+    loader = None
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        loader = _GuardedLoader(text)  # the reader checks the characters already here
+        return loader.get_single_node()
+    except _Refused as exc:
+        line = exc.mark.line + 1 if exc.mark else None
+        raise ConfigError(where, line, "", exc.message) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        problem = getattr(exc, "problem", None) or (str(exc).splitlines() or ["?"])[0]
         raise ConfigError(where, line, "", f"not valid YAML: {problem}") from None
+    finally:
+        if loader is not None:
+            loader.dispose()
+
+
+def load(text: str, schema: Schema, where: str, hint: str = "") -> Any:
+    """Parse YAML text and validate it; every problem is a ConfigError with a line.
+
+    The text is composed within the limits above (size, nesting, aliases). A schema that
+    wants a mapping at the top reports an empty file (nothing, only comments, ``null``)
+    or a scalar or list there as one problem of the file, followed by ``hint``."""
+    ctx = Ctx(where)
+    node = _compose(text, where)
+    if isinstance(schema, (Struct, MapOf)) and not isinstance(node, yaml.MappingNode):
+        if node is None or (isinstance(node, yaml.ScalarNode) and scalar_value(node) is None):
+            what, line = "is empty", None  # nothing, only comments, or null
+        else:
+            what, line = f"holds a {_kind(node)} at the top", node.start_mark.line + 1
+        raise ConfigError(
+            where, line, "", f"{what} (expected a mapping of settings){'; ' + hint if hint else ''}"
+        )
     if node is None:
         node = yaml.ScalarNode("tag:yaml.org,2002:null", "")
-    return schema.convert(node, "", ctx)
+    try:
+        return schema.convert(node, "", ctx)
+    except RecursionError:  # cannot happen within MAX_DEPTH; never a traceback if it does
+        raise ConfigError(where, None, "", f"nested too deeply (at most {MAX_DEPTH} levels)") from None
