@@ -9,6 +9,12 @@ comment sccli writes names its origin (``sccli:origin=ACME-12/e17``), each on a 
 own, so links can be rebuilt from the remote side alone and our own comments are never
 echoed back. Trackers that render Markdown get the line wrapped in an HTML comment
 (invisible); others (Redmine Textile) get the bare line.
+
+Anyone can type a marker line, so a marker alone proves nothing: sync binds it to what sccli
+itself wrote (the comment ids it recorded, the issue it created) and, where it must recover
+from the remote side alone (a crashed run, ``sync --relink``), to the account sccli writes
+as: ``Adapter.account()`` names it the way ``author_id`` names the author of every issue
+and comment. A marker found anywhere else is a human's text.
 """
 
 from __future__ import annotations
@@ -118,7 +124,8 @@ class RemoteComment:
     body: str  # without sccli markers
     author: str
     created_at: datetime
-    origin: str | None  # from a comment marker sccli wrote; None for a human's comment
+    origin: str | None  # from a comment marker line; None when the text carries none
+    author_id: str | None = None  # who wrote it, as ``Adapter.account()`` names accounts
 
 
 @dataclass(frozen=True)
@@ -133,6 +140,8 @@ class RemoteIssue:
     priority: str | None = None
     comments: tuple[RemoteComment, ...] = ()
     ticket: str | None = None  # parsed from the issue marker
+    author: str = ""  # who opened it, for people (a login or a display name)
+    author_id: str | None = None  # who opened it, as ``Adapter.account()`` names accounts
 
 
 # --------------------------------------------------------------------------- markers
@@ -263,12 +272,21 @@ class Adapter(ABC):
         """Add a comment carrying a marker with ``origin``."""
 
     @abstractmethod
+    def account(self) -> str:
+        """The account sccli writes as on this tracker, named as ``author_id`` names the
+        author of an issue or comment (a GitHub login, a Redmine user id). Asked of the
+        tracker at most once per adapter, and only when a marker must be vouched for."""
+
+    @abstractmethod
     def find_by_marker(self, ticket: str) -> RemoteIssue | None:
-        """The issue whose marker names exactly ``ticket`` (never a prefix match)."""
+        """The issue sccli created for ``ticket``: its marker names exactly ``ticket`` (never
+        a prefix match) and ``account()`` opened it. An issue someone else opened with the
+        same marker line is skipped, so it cannot hide ours."""
 
     @abstractmethod
     def marked_issues(self) -> Iterator[RemoteIssue]:
-        """Every issue carrying an sccli marker (for ``sync --relink``)."""
+        """Every issue carrying an sccli marker, whoever opened it (``author_id`` says who;
+        ``sync --relink`` links only the ones ``account()`` opened)."""
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}>"

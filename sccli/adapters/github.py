@@ -4,7 +4,9 @@ Marker: a hidden HTML comment ``<!-- sccli:ticket=ACME-12 -->`` as the body's la
 (invisible when rendered, survives edits through sccli) plus the label ``sccli`` so marked
 issues can be listed cheaply. ``find_by_marker`` asks the search API first and, because the
 search index lags behind writes, falls back to the ``sccli``-labelled issues; every hit is
-re-checked against the exact marker (search is word-based: ACME-12 also matches ACME-12.1).
+re-checked against the exact marker (search is word-based: ACME-12 also matches ACME-12.1)
+and against its author: only an issue the token's own account opened is ours. Accounts are
+named by login (``GET /user``).
 Pull requests come back from the issues endpoints too and are skipped.
 """
 
@@ -23,6 +25,7 @@ from sccli.adapters.base import (
     NotFound,
     RemoteComment,
     RemoteIssue,
+    TrackerError,
     comment_marker,
     issue_marker,
     parse_comment_marker,
@@ -77,6 +80,7 @@ class GitHubAdapter(Adapter):
             etag_cache={} if etag_cache is None else etag_cache,
             name=f"github {self.repo}",
         )
+        self._account: str | None = None
 
     # ------------------------------------------------------------------ plumbing
     def _paged(
@@ -106,15 +110,16 @@ class GitHubAdapter(Adapter):
             updated_at=parse_time(raw.get("updated_at")),
             labels=tuple(lab for lab in labels if lab != MARKER_LABEL),
             comments=tuple(comments), ticket=parse_issue_marker(raw.get("body")),
+            author=_login(raw) or "", author_id=_login(raw),
         )
 
     @staticmethod
     def _comment(raw: Mapping[str, Any]) -> RemoteComment:
         return RemoteComment(
             id=str(raw["id"]), body=strip_markers(raw.get("body")),
-            author=(raw.get("user") or {}).get("login") or "",
+            author=_login(raw) or "",
             created_at=parse_time(raw.get("created_at")),
-            origin=parse_comment_marker(raw.get("body")),
+            origin=parse_comment_marker(raw.get("body")), author_id=_login(raw),
         )
 
     def _raw(self, issue_id: str) -> dict[str, Any]:
@@ -128,6 +133,14 @@ class GitHubAdapter(Adapter):
         return list(dict.fromkeys(wanted))
 
     # ------------------------------------------------------------------ protocol
+    def account(self) -> str:
+        if self._account is None:
+            login = self.http.get("user").json().get("login")
+            if not login:
+                raise TrackerError("GET /user named no login for the token", self.http.name)
+            self._account = str(login)
+        return self._account
+
     def check(self) -> str:
         login = self.http.get("user").json().get("login", "?")
         repo = self.http.get(f"repos/{self.repo}").json()
@@ -180,12 +193,17 @@ class GitHubAdapter(Adapter):
         marker = issue_marker(ticket, hidden=False)
         query = f'"{marker}" in:body repo:{self.repo} is:issue'
         for raw in self._paged("search/issues", {"q": query, "per_page": self.page_size}):
-            if "pull_request" not in raw and parse_issue_marker(raw.get("body")) == ticket:
+            if "pull_request" not in raw and self._ours(raw, ticket):
                 return self._issue(raw)
         for raw in self._labelled():
-            if parse_issue_marker(raw.get("body")) == ticket:
+            if self._ours(raw, ticket):
                 return self._issue(raw)
         return None
+
+    def _ours(self, raw: Mapping[str, Any], ticket: str) -> bool:
+        """The issue's marker names ``ticket`` and our own account opened it."""
+        return (parse_issue_marker(raw.get("body")) == ticket
+                and _login(raw) is not None and _login(raw) == self.account())
 
     def marked_issues(self) -> Iterator[RemoteIssue]:
         seen: set[str] = set()
@@ -203,6 +221,12 @@ class GitHubAdapter(Adapter):
         for raw in self._paged(f"repos/{self.repo}/issues", params):
             if "pull_request" not in raw:
                 yield raw
+
+
+def _login(raw: Mapping[str, Any]) -> str | None:
+    """The login of the account that wrote an issue or a comment."""
+    login = (raw.get("user") or {}).get("login")
+    return str(login) if login else None
 
 
 def _number(issue_id: str) -> int:

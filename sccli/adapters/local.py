@@ -5,7 +5,8 @@ works offline and can be inspected with a text editor. Writes go through a tempo
 and ``os.replace`` so a crash never leaves half an issue; new ids are claimed with
 ``O_EXCL`` so two writers never share one. The marker is a field (``ticket``), not text.
 ``LocalTracker`` is the same store seen by the "partner": tests and the demo use it to
-comment or close as a human would.
+comment or close as a human would. Every issue and comment records its author; sccli
+writes as ``AUTHOR`` ("sccli"), its ``account()``.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from sccli.adapters.base import (
 from sccli.schema import Field, Str
 
 STATES = ("open", "closed")
+AUTHOR = "sccli"  # the author name sccli writes with: the local adapter's account
 
 
 class LocalTracker:
@@ -150,6 +152,7 @@ def _comment(raw: Mapping[str, Any]) -> RemoteComment:
         id=str(raw["id"]), body=strip_markers(raw.get("body")), author=raw.get("author") or "",
         created_at=parse_time(raw.get("created_at")),
         origin=raw.get("origin") or parse_comment_marker(raw.get("body")),
+        author_id=raw.get("author") or None,
     )
 
 
@@ -173,8 +176,12 @@ class LocalAdapter(Adapter):
             state=raw.get("state") or "open", updated_at=parse_time(raw.get("updated_at")),
             labels=tuple(raw.get("labels") or ()), priority=raw.get("priority"),
             comments=tuple(_comment(c) for c in raw.get("comments") or ()) if comments else (),
-            ticket=raw.get("ticket"),
+            ticket=raw.get("ticket"), author=raw.get("author") or "",
+            author_id=raw.get("author") or None,
         )
+
+    def account(self) -> str:
+        return AUTHOR
 
     def check(self) -> str:
         if not os.access(self.tracker.path, os.W_OK):
@@ -194,15 +201,15 @@ class LocalAdapter(Adapter):
 
     def create(self, ticket, title, body, labels=(), priority=None) -> RemoteIssue:
         raw = self.tracker.add_issue(title, strip_markers(body), ticket=ticket, labels=labels,
-                                     priority=priority, author="sccli")
+                                     priority=priority, author=AUTHOR)
         return self._issue(raw)
 
     def comment(self, issue_id, body, origin) -> RemoteComment:
-        return _comment(self.tracker.add_comment(issue_id, strip_markers(body), "sccli", origin))
+        return _comment(self.tracker.add_comment(issue_id, strip_markers(body), AUTHOR, origin))
 
     def find_by_marker(self, ticket) -> RemoteIssue | None:
         for raw in self.tracker.records():
-            if raw.get("ticket") == ticket:
+            if raw.get("ticket") == ticket and raw.get("author") == AUTHOR:
                 return self._issue(raw)
         return None
 

@@ -3,7 +3,9 @@
 Marker: Textile/Markdown have no hidden comments, so the description's last line is
 ``sccli:ticket=ACME-12`` (notes end with ``sccli:origin=...``). Redmine 5's ``description``
 filter (``description=~text``, a substring match) finds it server-side; hits are re-checked
-exactly, since ACME-12 is a substring of ACME-123.
+exactly, since ACME-12 is a substring of ACME-123, and against the author: only an issue
+(or a note) the API key's own user wrote is ours. Accounts are named by user id
+(``GET /users/current.json``), which a rename does not change.
 
 Quirks handled (seen on a live server): lists show only open issues unless
 ``status_id=*``; ``limit`` is capped at 100; ``updated_on>=T`` behaves like "after T−1 s";
@@ -71,6 +73,7 @@ class RedmineAdapter(Adapter):
         )
         self._statuses: list[dict[str, Any]] | None = None
         self._priorities: list[dict[str, Any]] | None = None
+        self._account: str | None = None
 
     # ------------------------------------------------------------------ lookups
     def statuses(self) -> list[dict[str, Any]]:
@@ -113,6 +116,7 @@ class RedmineAdapter(Adapter):
             state="closed" if closed else "open", updated_at=parse_time(raw.get("updated_on")),
             priority=self._priority_name(raw.get("priority")), comments=comments,
             ticket=parse_issue_marker(raw.get("description")),
+            author=(raw.get("author") or {}).get("name") or "", author_id=_user_id(raw, "author"),
         )
 
     @staticmethod
@@ -127,7 +131,7 @@ class RedmineAdapter(Adapter):
                 id=str(journal["id"]), body=strip_markers(notes),
                 author=(journal.get("user") or {}).get("name") or "",
                 created_at=parse_time(journal.get("created_on")),
-                origin=parse_comment_marker(notes),
+                origin=parse_comment_marker(notes), author_id=_user_id(journal, "user"),
             ))
         return tuple(out)
 
@@ -149,6 +153,15 @@ class RedmineAdapter(Adapter):
                 return
 
     # ------------------------------------------------------------------ protocol
+    def account(self) -> str:
+        if self._account is None:
+            user = self.http.get("users/current.json").json().get("user") or {}
+            if user.get("id") is None:
+                raise TrackerError("users/current.json named no user for the API key",
+                                   self.http.name)
+            self._account = str(user["id"])
+        return self._account
+
     def check(self) -> str:
         login = self.http.get("users/current.json").json()["user"].get("login", "?")
         try:
@@ -204,7 +217,7 @@ class RedmineAdapter(Adapter):
         self.http.put(f"issues/{_number(issue_id)}.json", json={"issue": {"notes": notes}},
                       idempotent=False)  # a retry would duplicate
         for found in reversed(self.get(issue_id).comments):  # PUT answers 204, no journal id
-            if found.origin == origin:
+            if found.origin == origin and found.author_id == self.account():
                 return found
         raise TrackerError(f"the note on #{issue_id} was accepted but is not visible",
                            self.http.name)
@@ -212,7 +225,8 @@ class RedmineAdapter(Adapter):
     def find_by_marker(self, ticket) -> RemoteIssue | None:
         marker = issue_marker(ticket, hidden=False)
         for raw in self._list({"description": "~" + marker}):
-            if parse_issue_marker(raw.get("description")) == ticket:
+            if (parse_issue_marker(raw.get("description")) == ticket
+                    and _user_id(raw, "author") == self.account()):
                 return self._issue(raw)
         return None
 
@@ -221,6 +235,12 @@ class RedmineAdapter(Adapter):
             issue = self._issue(raw)
             if issue.ticket is not None:
                 yield issue
+
+
+def _user_id(raw: Mapping[str, Any], key: str) -> str | None:
+    """The id of the user under ``key`` (``author`` of an issue, ``user`` of a journal)."""
+    user_id = (raw.get(key) or {}).get("id")
+    return None if user_id is None else str(user_id)
 
 
 def _stamp(moment: datetime) -> str:

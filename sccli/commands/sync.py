@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from ..errors import OK
+from ..errors import OK, UsageError
 from ..render import Column, emit, safe, say, to_json
 from . import app_of, format_option
 
@@ -24,6 +24,22 @@ LINK_COLUMNS = [
     Column("url", "url", "ссылка"),
     Column("updated_at", "synced", "синхронизировано"),
 ]
+SYNC_TIMEOUT = 120  # seconds: well inside a cron period of a few minutes
+ESCALATE_TIMEOUT = 60  # seconds: one ticket, a few requests
+
+
+def timeout_option(default: int, what: str):
+    return click.option(
+        "--timeout", type=click.FloatRange(0), default=default, show_default=True,
+        metavar="SECONDS",
+        help=f"Deadline for the whole {what} (lock wait, retries and waits included): no"
+             " request starts after it, a longer Retry-After or back-off stops at once,"
+             " trackers not finished fail as temporary (exit 75, or 5 when another"
+             " completed) and resume next run. Cron runs every few minutes, so a run must"
+             " end before the next one starts. 0: no deadline (a first sync of a big"
+             " backlog).")
+
+
 FORMAT_TJ = click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
                          show_default=True, help="Output format (JSON is stable).")
 
@@ -64,16 +80,22 @@ class Progress:
 @click.option("--dry-run", is_flag=True,
               help="Print the plan (creates, comments, pulls, where); change nothing anywhere.")
 @click.option("--relink", is_flag=True,
-              help="Rebuild links from the markers on the trackers (after losing the store).")
+              help="Rebuild links from the markers on the trackers (after losing the store):"
+                   " shows the links it would add or re-point and the issues it ignores;"
+                   " changes nothing without --yes.")
+@click.option("--yes", is_flag=True,
+              help="With --relink: apply the relink, then sync.")
 @click.option("--wait", "wait", type=click.FloatRange(0), default=0, show_default=True,
-              metavar="SECONDS", help="Wait this long for another running sync, then exit 75.")
+              metavar="SECONDS", help="Wait this long for another running sync, then exit 75"
+              " (within --timeout).")
 @click.option("--budget", type=click.IntRange(1), default=5000, show_default=True,
               metavar="N", help="At most N API requests in this run (then exit 75).")
 @click.option("--overlap", type=click.FloatRange(0), default=120, show_default=True,
               metavar="SECONDS", help="Re-read changes this far before the cursor.")
+@timeout_option(SYNC_TIMEOUT, "run")
 @FORMAT_TJ
 @click.pass_context
-def sync(ctx, only, dry_run, relink, wait, budget, overlap, fmt):
+def sync(ctx, only, dry_run, relink, yes, wait, budget, overlap, timeout, fmt):
     """Sync tickets with the vendor's and partners' trackers.
 
     Escalates tickets that routing sends to a party with a tracker, sends public notes
@@ -81,15 +103,22 @@ def sync(ctx, only, dry_run, relink, wait, budget, overlap, fmt):
     Safe to run from cron: a crash never duplicates, a failing tracker never blocks
     the others.
 
+    --relink links a ticket only to an issue carrying its marker that the account
+    sccli writes as opened; issues others opened with a marker are listed as ignored.
+    Without --yes it prints what it would change (exit 0, as a preview) and changes
+    nothing, nor syncs; with --yes it relinks and then syncs.
+
     \b
     Exit codes: 0 ok; 4 every tracker refused the credentials; 5 some trackers
-    failed (the others were synced); 75 rate-limited, out of budget, unreachable or
-    another sync is running (try later).
+    failed (the others were synced), or all failed for mixed or permanent reasons;
+    75 rate-limited, out of budget, every tracker unreachable or timed out (server
+    errors, --timeout), or another sync is running (try later).
 
     \b
     Examples:
       sccli sync --dry-run
       sccli sync --tracker partner-x --wait 60 --format json
+      sccli sync --relink && sccli sync --relink --yes
     """
     from ..adapters.http import HttpFactory, RequestBudget
     from ..sync.apply import iter_names, run_sync
@@ -100,11 +129,28 @@ def sync(ctx, only, dry_run, relink, wait, budget, overlap, fmt):
     if not names:
         click.echo("no trackers in sccli.yaml (add them under trackers:)")
         ctx.exit(OK)
-    factory = HttpFactory(budget=RequestBudget(budget))
+    factory = HttpFactory(budget=RequestBudget(budget), run_timeout=timeout)
+    if yes and not relink:
+        raise UsageError("--yes confirms --relink; it does nothing alone")
+    if relink and not yes and not dry_run:
+        _preview_relink(ctx, app, names, factory, fmt)
     outcomes = run_sync(app, names, factory, dry_run=dry_run, relink=relink, wait=wait,
                         overlap=overlap, sink=Progress())
     code = exit_code(outcomes)
     render_outcomes(outcomes, fmt, app.lang, dry_run, code, factory)
+    ctx.exit(code)
+
+
+def _preview_relink(ctx, app, names, factory, fmt) -> None:
+    """`sync --relink` without --yes: print what relinking would change, then exit."""
+    from ..sync.apply import preview_relink
+    from ..sync.wiring import exit_code
+
+    outcomes = preview_relink(app, names, factory, sink=Progress())
+    code = exit_code(outcomes)
+    render_outcomes(outcomes, fmt, app.lang, True, code, factory)
+    click.echo("relink not applied: nothing was changed; run `sccli sync --relink --yes` to"
+               " apply it and sync", err=True)
     ctx.exit(code)
 
 
@@ -147,10 +193,11 @@ def _named(name: str, error: Exception) -> str:
               help="Escalate to this party instead of the one routing names.")
 @click.option("--dry-run", is_flag=True, help="Show the issue that would be created.")
 @click.option("--wait", type=click.FloatRange(0), default=0, metavar="SECONDS",
-              help="Wait this long for a running sync, then exit 75.")
+              help="Wait this long for a running sync, then exit 75 (within --timeout).")
+@timeout_option(ESCALATE_TIMEOUT, "escalation")
 @FORMAT_TJ
 @click.pass_context
-def escalate(ctx, ticket_id, party, dry_run, wait, fmt):
+def escalate(ctx, ticket_id, party, dry_run, wait, timeout, fmt):
     """Escalate one ticket now to the party that owns its problem source.
 
     Routing (sla.yaml) decides the party: the vendor for its product or the BPMSoft
@@ -163,10 +210,12 @@ def escalate(ctx, ticket_id, party, dry_run, wait, fmt):
       sccli escalate ACME-12 --dry-run
       sccli escalate ACME-12 --to partner-x
     """
+    from ..adapters.http import HttpFactory
     from ..sync.apply import escalate as escalate_now
 
     app = app_of(ctx)
-    done = escalate_now(app, ticket_id, party, dry_run=dry_run, wait=wait)
+    done = escalate_now(app, ticket_id, party, dry_run=dry_run, wait=wait,
+                        factory=HttpFactory(run_timeout=timeout))
     if done.dry_run and done.remote is None:
         if fmt == "json":
             click.echo(to_json({"ticket": done.ticket, "tracker": done.tracker,

@@ -5,7 +5,8 @@ Crash safety (issue 5, "Crash safety, proven"):
   one transaction stores the link (or the comment's id), marks the intent done and
   journals it. A run first resolves every pending intent of a tracker by asking the
   tracker (``find_by_marker`` for issues, the issue's comments for a comment origin), so a
-  crash between the remote write and the commit never yields a duplicate;
+  crash between the remote write and the commit never yields a duplicate. A marker is
+  taken as sccli's only on what the account sccli writes as wrote: anyone can type one;
 - pulled comments are upserted through the comment map (and the note origins), so reading
   the same changes twice is harmless; the cursor moves only after a tracker's changes were
   committed, and an overlap window re-reads the last seconds (Redmine's coarse filter,
@@ -26,7 +27,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
 
 from ..adapters.base import (
     Adapter,
@@ -43,6 +43,7 @@ from .plan import (
     Nothing,
     PullComment,
     PushComment,
+    Relinked,
     RemoteClosed,
     RemoteReopened,
     TicketView,
@@ -50,6 +51,9 @@ from .plan import (
     needs_fetch,
     plan_pull,
     plan_push,
+    plan_relink,
+    unbound_claims,
+    vouched_comments,
 )
 from .results import (
     Changed,
@@ -61,7 +65,7 @@ from .results import (
     Started,
     TrackerOutcome,
 )
-from .wiring import TrackedCache, acquire_lock, build_adapter, crash_point
+from .wiring import TrackedCache, acquire_lock, build_adapter, crash_point, lock_wait
 
 DEFAULT_OVERLAP = 120  # seconds re-read before the cursor
 
@@ -123,6 +127,14 @@ class Syncer:
         return {(m.ticket_id, m.tracker, m.event_seq) for m in self.store.comment_map(tracker)
                 if m.direction == "out"}
 
+    def _own(self, tracker: str) -> dict[str, set[str]]:
+        """ticket → the remote comment ids sccli recorded as written to it on ``tracker``."""
+        out: dict[str, set[str]] = {}
+        for m in self.store.comment_map(tracker):
+            if m.direction == "out":
+                out.setdefault(m.ticket_id, set()).add(m.remote_comment_id)
+        return out
+
     def _received(self, tracker: str) -> set[str]:
         return {m.remote_comment_id for m in self.store.comment_map(tracker)
                 if m.direction == "in"}
@@ -174,6 +186,8 @@ class Syncer:
         for intent in store.pending_intents(name):
             if intent.kind == "create":
                 found = adapter.find_by_marker(intent.ticket_id)
+                if found is not None and not self._by_us(adapter, found.author_id):
+                    found = None  # an adapter must skip them; never link another's issue
                 with store.transaction():
                     if found is not None:
                         store.put_link(intent.ticket_id, name, found.id, found.url, found.state,
@@ -193,7 +207,10 @@ class Syncer:
             found_comment = None
             if link is not None:
                 issue = adapter.get(link.remote_id)
-                found_comment = next((c for c in issue.comments if c.origin == intent.key), None)
+                taken = {m.remote_comment_id for m in store.comment_map(name)}
+                found_comment = next(
+                    (c for c in issue.comments if c.origin == intent.key and c.id not in taken
+                     and self._by_us(adapter, c.author_id)), None)
             with store.transaction():
                 if found_comment is not None:
                     self._map(intent.ticket_id, name, found_comment.id, seq, "out")
@@ -207,6 +224,11 @@ class Syncer:
                         name, intent.ticket_id, "dropped-intent",
                         {"kind": "comment", "origin": intent.key}))
             self.emit(change)
+
+    @staticmethod
+    def _by_us(adapter: Adapter, author_id: str | None) -> bool:
+        """Was it written by the account sccli writes as? (asks the tracker once)"""
+        return author_id is not None and author_id == adapter.account()
 
     def _map(self, ticket_id, tracker, comment_id, seq, direction) -> None:
         rows = self.store.query(
@@ -270,6 +292,7 @@ class Syncer:
         links = {lk.remote_id: lk for lk in store.links(tracker=name)}
         received = self._received(name)
         sent = self._sent(name)
+        own = self._own(name)
         newest = cursor
         for issue in adapter.changed_since(since):
             crash_point("mid-page")
@@ -279,7 +302,9 @@ class Syncer:
                 continue
             full_issue = adapter.get(issue.id)
             origins = history(store.events(link.ticket_id)).origins
-            actions = plan_pull(full_issue, name, link, received, sent, origins)
+            mine = own.get(link.ticket_id, set())
+            actions = plan_pull(full_issue, name, link, received, sent, origins, own=mine,
+                                vouched=self._vouched(adapter, full_issue, link, mine, full))
             if self.dry_run:
                 for action in actions:
                     self.emit(Planned(name, action))
@@ -352,27 +377,46 @@ class Syncer:
 
     # ------------------------------------------------------------------ relink
     def relink(self, name: str, adapter: Adapter) -> None:
-        """Rebuild links from the markers on the tracker (the store was lost or restored)."""
+        """Rebuild links from the markers on the tracker (the store was lost or restored).
+
+        Only issues the account sccli writes as opened are linked (``plan.plan_relink``);
+        the others are reported as ignored. A dry run (``sync --relink`` without ``--yes``)
+        only reports what would change."""
         store = self.store
-        known = self._links(name)
-        for issue in adapter.marked_issues():
-            ticket = issue.ticket
-            if not ticket or store.get_ticket(ticket) is None:
-                self.emit(Planned(name, Nothing(ticket or "?", name,
-                                                f"issue {issue.id} names an unknown ticket")))
-                continue
-            current = known.get((ticket, name))
-            if current is not None and current.remote_id == issue.id:
-                continue
-            action = Relinked(ticket, name, issue.id)
-            if self.dry_run:
+        issues = list(adapter.marked_issues())
+        known = {t for t in {i.ticket for i in issues if i.ticket}
+                 if store.get_ticket(t) is not None}
+        account = adapter.account() if issues else ""
+        for action in plan_relink(issues, name, self._links(name), known, account):
+            if self.dry_run or not isinstance(action, Relinked):
                 self.emit(Planned(name, action))
                 continue
+            detail = {"remote": action.remote_id, "url": action.url}
+            if action.previous is not None:
+                detail["previous"] = action.previous
+            if action.displaced is not None:
+                detail["displaced"] = action.displaced
             with store.transaction():
-                store.put_link(ticket, name, issue.id, issue.url, issue.state, None, self.now)
-                change = self._journal(Changed(name, ticket, "relinked",
-                                               {"remote": issue.id, "url": issue.url}, action))
+                store.put_link(action.ticket, name, action.remote_id, action.url, action.state,
+                               None, self.now)
+                change = self._journal(Changed(name, action.ticket, "relinked", detail, action))
             self.emit(change)
+
+    def _vouched(self, adapter: Adapter, issue, link, own: set[str],
+                 relinking: bool) -> frozenset[str]:
+        """The comments of ``issue`` recovery takes as sccli's own although the store does
+        not know them (``plan.vouched_comments``): while relinking (the store was lost), any
+        the account sccli writes as wrote with an origin naming the ticket; otherwise only
+        the ones a pending comment intent waits for (a dry run before recovery)."""
+        if not unbound_claims(issue, own):
+            return frozenset()
+        origins: set[str] | None = None
+        if not relinking:
+            origins = {i.key for i in self.store.pending_intents(adapter.name)
+                       if i.kind == "comment" and i.ticket_id == link.ticket_id}
+            if not origins:
+                return frozenset()
+        return vouched_comments(issue, link.ticket_id, own, adapter.account(), origins)
 
     # ------------------------------------------------------------------ escalate one
     def escalation(self, ticket_id: str, party: str | None):
@@ -389,16 +433,6 @@ class Syncer:
             raise UsageError(target.message)
         return view, target, create_action(view, target, self.app.settings.parties,
                                            self.executor)
-
-
-@dataclass(frozen=True)
-class Relinked(Action):
-    remote_id: str
-
-    kind = "relink"
-
-    def row(self) -> dict[str, Any]:
-        return {**super().row(), "remote": self.remote_id, "detail": "link rebuilt from marker"}
 
 
 @dataclass(frozen=True)
@@ -436,12 +470,12 @@ def escalate(app, ticket_id: str, party: str | None = None, *, dry_run: bool = F
         return replace(result, remote=link.remote_id, url=link.url)
     if dry_run:
         return result
-    acquire_lock(store, wait)
-    try:
-        if factory is None:
-            from ..adapters.http import HttpFactory
+    if factory is None:
+        from ..adapters.http import HttpFactory
 
-            factory = HttpFactory()
+        factory = HttpFactory()
+    acquire_lock(store, lock_wait(wait, factory))
+    try:
         adapter = build_adapter(app, target.tracker, factory)
         syncer.adapters = {target.tracker: adapter}
         syncer.resolve_intents(target.tracker, adapter)
@@ -462,11 +496,12 @@ def run_sync(app, names: list[str], factory, *, dry_run: bool = False, relink: b
 
     Every result goes to ``sink`` as it happens; the outcome of each tracker is returned.
     Trackers that cannot even be built (missing secret, broken adapter) are failed; the
-    others still run."""
+    others still run. Once the factory's deadline (``--timeout``) has passed no tracker
+    starts: each one left fails as temporary, its cursor kept."""
     store = app.store
     recorder = Recorder(sink)
     if not dry_run:
-        acquire_lock(store, wait)
+        acquire_lock(store, lock_wait(wait, factory))
     try:
         adapters, caches = {}, {}
         for name in names:
@@ -476,7 +511,11 @@ def run_sync(app, names: list[str], factory, *, dry_run: bool = False, relink: b
             except TrackerError as exc:
                 recorder(Finished(name, None, exc))
         syncer = Syncer(app, adapters, dry_run=dry_run, overlap=overlap, sink=recorder)
-        syncer.run([n for n in names if n in adapters], relink=relink)
+        for name in (n for n in names if n in adapters):
+            if factory.expired():  # the run's deadline: trackers not started are failed
+                recorder(Finished(name, None, factory.deadline_error(name, "not started")))
+            else:
+                syncer.run([name], relink=relink)
         outcomes = recorder.outcomes(names)
         if not dry_run:
             # Only a tracker whose changes were all applied keeps its ETags: a 304 next
@@ -489,6 +528,26 @@ def run_sync(app, names: list[str], factory, *, dry_run: bool = False, relink: b
     finally:
         store.release_sync_lock()
     return outcomes
+
+
+def preview_relink(app, names: list[str], factory, *,
+                   sink: Sink | None = None) -> list[TrackerOutcome]:
+    """`sccli sync --relink` without ``--yes``: what relinking would change on each tracker
+    (new links, re-pointed ones, issues ignored), read from the trackers; nothing is
+    written anywhere and no lock is taken. The outcome of each tracker is returned."""
+    recorder = Recorder(sink)
+    syncer = Syncer(app, {}, dry_run=True, sink=recorder)
+    for name in names:
+        recorder(Started(name))
+        try:
+            adapter = build_adapter(app, name, factory,
+                                    TrackedCache(app.store.http_cache(name)))
+            syncer.relink(name, adapter)
+        except TrackerError as exc:
+            recorder(Finished(name, None, exc))
+        else:
+            recorder(Finished(name, None))
+    return recorder.outcomes(names)
 
 
 def iter_names(app, only: str | None) -> Iterator[str]:

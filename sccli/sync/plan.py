@@ -9,20 +9,26 @@ Rules (DESIGN.md "Adapters and sync", issue 5):
   owner party (``state.party``, or the party of kind ``vendor`` when the owner is the vendor);
 - public notes go out as comments to every linked issue; notes that came from a tracker
   (they have an origin) never go back (no echo);
-- remote comments carrying an sccli origin marker are never pulled; every other comment is
-  pulled once, as an internal NOTE whose origin is ``<tracker>:<comment id>``;
+- a remote comment is sccli's own, and never pulled, when its id is one sccli recorded as
+  written to that ticket on that tracker (the comment map); a crashed run's or a relink's
+  recovery may also vouch for a comment whose origin marker names the ticket and whose
+  author is the account sccli writes as. Every other comment is a human's, marker or not:
+  pulled once, as an internal NOTE whose origin is ``<tracker>:<comment id>``; an origin
+  marker it carried stays visible as its last line, so the engineer sees the claim;
+- an issue marker counts only on the issue sccli created (the link); ``sync --relink``
+  links only issues the account sccli writes as opened, and shows the rest as ignored;
 - a remote issue closed by its owner becomes a note asking to verify; the ticket is never
   resolved by sync, and nothing is ever inferred from an issue's absence.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol
 
-from ..adapters.base import RemoteComment, RemoteIssue
+from ..adapters.base import RemoteComment, RemoteIssue, comment_marker
 from ..domain.history import NoteEntry, TicketHistory
 from ..domain.model import Client, Status, Ticket
 from ..domain.routing import Routing, route
@@ -31,10 +37,12 @@ from .escalation import escalation_text, outgoing
 __all__ = [
     "Action",
     "CreateRemote",
+    "IgnoredMarker",
     "MapOwnComment",
     "Nothing",
     "PullComment",
     "PushComment",
+    "Relinked",
     "RemoteClosed",
     "RemoteReopened",
     "Refusal",
@@ -45,6 +53,9 @@ __all__ = [
     "origin_of",
     "plan_pull",
     "plan_push",
+    "plan_relink",
+    "unbound_claims",
+    "vouched_comments",
 ]
 
 
@@ -166,6 +177,42 @@ class RemoteReopened(Action):
 
     def row(self) -> dict[str, Any]:
         return {**super().row(), "remote": self.remote_id, "detail": "reopened remotely"}
+
+
+@dataclass(frozen=True)
+class Relinked(Action):
+    """``sync --relink``: link ``ticket`` to the issue sccli opened with its marker."""
+
+    remote_id: str
+    url: str | None = None
+    state: str = "open"
+    previous: str | None = None  # the issue the link pointed at; None: a new link
+    displaced: str | None = None  # another ticket linked to this issue until now
+
+    kind = "relink"
+
+    def row(self) -> dict[str, Any]:
+        if self.previous is None:
+            detail = "new link from the marker"
+        else:
+            detail = f"re-point #{self.previous} → #{self.remote_id}"
+        if self.displaced:
+            detail += f"; unlinks it from {self.displaced}"
+        return {**super().row(), "remote": self.remote_id, "previous": self.previous,
+                "detail": detail}
+
+
+@dataclass(frozen=True)
+class IgnoredMarker(Action):
+    """An issue carrying a ticket marker that is not linked (someone else opened it)."""
+
+    remote_id: str
+    reason: str
+
+    kind = "ignored"
+
+    def row(self) -> dict[str, Any]:
+        return {**super().row(), "remote": self.remote_id, "detail": self.reason}
 
 
 @dataclass(frozen=True)
@@ -319,6 +366,42 @@ def needs_fetch(issue: RemoteIssue, link: LinkLike | None) -> bool:
     return issue.updated_at > link.remote_updated_at
 
 
+def vouched_comments(
+    issue: RemoteIssue,
+    ticket: str,
+    own: Collection[str],
+    account: str,
+    origins: Collection[str] | None,
+) -> frozenset[str]:
+    """Ids of the comments recovery may take as sccli's own although the store does not
+    know them: not recorded in ``own``, an origin marker naming ``ticket``, written by
+    ``account``, and, unless ``origins`` is None (a relink: the store was lost), an origin
+    a pending intent is waiting for."""
+    prefix = f"{ticket}/e"
+    return frozenset(
+        c.id for c in issue.comments
+        if c.id not in own and c.origin and c.origin.startswith(prefix)
+        and c.origin[len(prefix):].isdigit()
+        and c.author_id is not None and c.author_id == account
+        and (origins is None or c.origin in origins)
+    )
+
+
+def unbound_claims(issue: RemoteIssue, own: Collection[str]) -> bool:
+    """Does a comment sccli did not record carry an origin marker (worth vouching for)?"""
+    return any(c.origin and c.id not in own for c in issue.comments)
+
+
+def as_text(comment: RemoteComment) -> RemoteComment:
+    """A human's comment as it is pulled: an origin marker it carried is only text, kept as
+    its last line (adapters strip marker lines from bodies)."""
+    if not comment.origin:
+        return comment
+    marker = comment_marker(comment.origin, hidden=False)
+    body = f"{comment.body}\n\n{marker}" if comment.body else marker
+    return replace(comment, body=body, origin=None)
+
+
 def plan_pull(
     issue: RemoteIssue,
     tracker: str,
@@ -326,25 +409,86 @@ def plan_pull(
     received: set[str],
     sent: set[tuple[str, str, int]],
     seen_origins: frozenset[str] = frozenset(),
+    *,
+    own: Collection[str] = frozenset(),
+    vouched: Collection[str] = frozenset(),
 ) -> list[Action]:
     """Actions for one linked remote issue loaded with its comments.
 
-    ``received``: remote comment ids already pulled from this tracker; ``seen_origins``:
-    the ticket's pulled-note origins, which also count (a store restored without its map)."""
+    ``own``: the comment ids sccli recorded as written to this ticket on this tracker
+    (never pulled, whatever their text); ``vouched``: comments recovery takes as sccli's own
+    (``vouched_comments``), mapped to the event their origin names; ``received``: remote
+    comment ids already pulled from this tracker; ``seen_origins``: the ticket's pulled-note
+    origins, which also count (a store restored without its map). Any other comment is a
+    human's and is pulled, an origin marker in it included."""
     ticket = link.ticket_id
     out: list[Action] = []
     for comment in issue.comments:
-        if comment.origin:  # written by sccli: never pulled back
-            prefix = f"{ticket}/e"
-            seq = comment.origin[len(prefix):] if comment.origin.startswith(prefix) else ""
-            if seq.isdigit() and (ticket, tracker, int(seq)) not in sent:
-                out.append(MapOwnComment(ticket, tracker, issue.id, int(seq), comment.id))
+        if comment.id in own or comment.id in received or (
+                f"{tracker}:{comment.id}" in seen_origins):
             continue
-        if comment.id in received or f"{tracker}:{comment.id}" in seen_origins:
+        if comment.id in vouched and comment.origin:
+            seq = int(comment.origin.rsplit("/e", 1)[1])
+            if (ticket, tracker, seq) not in sent:
+                out.append(MapOwnComment(ticket, tracker, issue.id, seq, comment.id))
             continue
-        out.append(PullComment(ticket, tracker, issue.id, comment))
+        out.append(PullComment(ticket, tracker, issue.id, as_text(comment)))
     if issue.state == "closed" and link.state != "closed":
         out.append(RemoteClosed(ticket, tracker, issue.id))
     elif issue.state == "open" and link.state == "closed":
         out.append(RemoteReopened(ticket, tracker, issue.id))
+    return out
+
+
+# --------------------------------------------------------------------------- relink
+def _id_order(issue: RemoteIssue) -> tuple[int, int | str]:
+    return (0, int(issue.id)) if issue.id.isdigit() else (1, issue.id)
+
+
+def plan_relink(
+    issues: Iterable[RemoteIssue],
+    tracker: str,
+    links: Mapping[tuple[str, str], LinkLike],
+    known: Collection[str],
+    account: str,
+) -> list[Action]:
+    """What ``sync --relink`` changes on ``tracker``: a link to each issue carrying a
+    ticket marker that ``account`` (sccli's) opened; issues someone else opened are
+    ignored, whatever their marker says. ``known``: the tickets the store holds.
+
+    When sccli opened several issues for one ticket, the linked one stays, else the oldest
+    is linked; the others are reported as ignored."""
+    out: list[Action] = []
+    ours: dict[str, list[RemoteIssue]] = {}
+    for issue in issues:
+        ticket = issue.ticket
+        if not ticket:
+            continue
+        if issue.author_id is None or issue.author_id != account:
+            who = issue.author or issue.author_id or "an unknown account"
+            out.append(IgnoredMarker(ticket, tracker, issue.id,
+                                     f"marker names {ticket}, but {who} opened it, not sccli's"
+                                     f" account ({account}): not linked"))
+            continue
+        if ticket not in known:
+            out.append(Nothing(ticket, tracker, f"issue {issue.id} names an unknown ticket"))
+            continue
+        ours.setdefault(ticket, []).append(issue)
+    linked_to = {lk.remote_id: lk.ticket_id for lk in links.values() if lk.tracker == tracker}
+    for ticket in sorted(ours):
+        found = sorted(ours[ticket], key=_id_order)
+        current = links.get((ticket, tracker))
+        keep = next((i for i in found if current is not None and i.id == current.remote_id),
+                    found[0])
+        for other in found:
+            if other is not keep:
+                out.append(IgnoredMarker(ticket, tracker, other.id,
+                                         f"sccli also opened #{keep.id} for {ticket}; that one"
+                                         " is linked"))
+        if current is not None and current.remote_id == keep.id:
+            continue
+        owner = linked_to.get(keep.id)
+        out.append(Relinked(ticket, tracker, keep.id, keep.url or None, keep.state,
+                            previous=current.remote_id if current is not None else None,
+                            displaced=owner if owner not in (None, ticket) else None))
     return out

@@ -129,6 +129,29 @@ class AdapterContract:
         assert adapter.find_by_marker(ticket) is None
         assert adapter.find_by_marker(ticket + "0").id == longer.id
 
+    # ------------------------------------------------------------------ identity
+    def test_account_names_the_author_of_what_sccli_writes(self, tracker):
+        """Markers are vouched for by author: ``account()`` must name sccli's account the
+        way ``author_id`` names the author of every issue and comment."""
+        adapter, backend = tracker
+        account = adapter.account()
+        assert isinstance(account, str) and account
+        ticket = ticket_id()
+        issue = self._create(adapter, ticket)
+        assert issue.author_id == account
+        assert adapter.get(issue.id).author_id == account
+        assert adapter.find_by_marker(ticket).author_id == account
+        assert {i.id: i.author_id for i in adapter.marked_issues()}[issue.id] == account
+        human = backend.human_issue("From the partner", "no marker")
+        assert isinstance(adapter.get(human).author_id, str)  # known, whoever it is
+        if adapter.capabilities.comments:
+            ours = adapter.comment(issue.id, "Ours.", f"{ticket}/e1")
+            assert ours.author_id == account
+            backend.human_comment(issue.id, "Theirs.", "alice")
+            got = adapter.get(issue.id).comments
+            assert got[0].author_id == account and isinstance(got[1].author_id, str)
+        assert adapter.account() == account
+
     # ------------------------------------------------------------------ comments
     def test_get_returns_comments_with_origin(self, tracker):
         adapter, backend = tracker

@@ -166,7 +166,7 @@ def test_relink_after_restoring_an_old_store_creates_no_duplicates(ws):
     for suffix in ("", "-wal", "-shm"):
         Path(str(db) + suffix).unlink(missing_ok=True)
     shutil.copy(backup, db)  # the store is back to before the first sync
-    out = ws.ok("sync", "--relink", "--format", "json").json()
+    out = ws.ok("sync", "--relink", "--yes", "--format", "json").json()
     assert ("relink", "vendor-local") in {(a["action"], a["tracker"]) for a in out["actions"]}
     issues = remote_issues(ws, "vendor")
     assert len(issues) == 1 and len(issues[0]["comments"]) == 2  # nothing re-posted

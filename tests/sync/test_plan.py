@@ -169,10 +169,12 @@ def test_human_comments_are_pulled_once_and_own_never():
     link = L("ACME-1", "px-t", "7")
     remote = issue(comments=[comment("c1"), comment("c2", origin="ACME-1/e3"),
                              comment("c3", origin="OTHER-1/e1")])
-    actions = plan_pull(remote, "px-t", link, set(), {("ACME-1", "px-t", 3)})
+    actions = plan_pull(remote, "px-t", link, set(), {("ACME-1", "px-t", 3)}, own={"c2"})
+    # c3's marker names another ticket and sccli never recorded it: a human's text
     assert [(type(a), getattr(a, "comment", None) and a.comment.id) for a in actions] == [
-        (PullComment, "c1")]
-    assert plan_pull(remote, "px-t", link, {"c1"}, {("ACME-1", "px-t", 3)}) == []
+        (PullComment, "c1"), (PullComment, "c3")]
+    assert plan_pull(remote, "px-t", link, {"c1", "c3"}, {("ACME-1", "px-t", 3)},
+                     own={"c2"}) == []
 
 
 def test_note_origins_also_prevent_duplicates():
@@ -185,7 +187,7 @@ def test_note_origins_also_prevent_duplicates():
 
 def test_own_comment_unknown_to_the_store_is_mapped_not_pulled():
     actions = plan_pull(issue(comments=[comment("c9", origin="ACME-1/e5")]), "px-t",
-                        L("ACME-1", "px-t", "7"), set(), set())
+                        L("ACME-1", "px-t", "7"), set(), set(), vouched={"c9"})
     assert actions == [MapOwnComment("ACME-1", "px-t", "7", 5, "c9")]
 
 
