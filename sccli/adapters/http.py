@@ -4,10 +4,21 @@ Why shared: each tracker has its own throttling dialect (GitHub ``x-ratelimit-*`
 secondary limits, GitLab ``RateLimit-*``, Jira ``Retry-After``/``X-RateLimit-Reset``), and
 getting waits, retries and secret hygiene right once is cheaper than six times. Clock, sleep
 and randomness are injected so tests never sleep.
+
+Two more things are decided here and nowhere else:
+
+- decoding: adapters read answers with ``resp.json()``; the responses returned here turn
+  an answer that is not JSON (a proxy's HTML error page, a cut body, a wrong content type)
+  into :class:`InvalidResponse`, one line naming the request, never the body;
+- the run's deadline (``--timeout``): ``HttpFactory(run_timeout=...)``. No sleep goes past
+  it (a longer ``Retry-After`` stops at once with ``RateLimited``, a back-off that does not
+  fit stops with ``DeadlineReached``), each request's timeout is cut to the time left, and
+  once it has passed no request starts.
 """
 
 from __future__ import annotations
 
+import json as jsonlib
 import logging
 import random
 import re
@@ -15,7 +26,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -30,16 +41,20 @@ from sccli.adapters.base import (
     Unreachable,
     ValidationError,
 )
+from sccli.errors import TEMPORARY, one_line
 
 __all__ = [
     "AuthError",
     "BudgetExhausted",
+    "DeadlineReached",
     "HttpClient",
     "HttpFactory",
+    "InvalidResponse",
     "NotFound",
     "RateLimited",
     "RequestBudget",
     "TrackerError",
+    "TrackerResponse",
     "Unreachable",
     "ValidationError",
     "redact",
@@ -62,6 +77,18 @@ _REDACTIONS = [
     (re.compile(r"(?i)\b(bearer|token|basic)\s+[A-Za-z0-9._~+/=\-]{8,}"), r"\1 ***"),
     (re.compile(r"(?i)(https?://)[^/\s:@]+:[^/\s@]+@"), r"\1***@"),
 ]
+
+
+class InvalidResponse(TrackerError):
+    """The tracker answered but not with JSON (an HTML error page with 200, a truncated
+    body, a wrong content type): that tracker fails, the others go on; exit 5."""
+
+
+class DeadlineReached(TrackerError):
+    """The run's deadline (``--timeout``) has passed, or a retry would not fit before it:
+    temporary, exit 75 (cursors stay; the next run goes on)."""
+
+    exit_code = TEMPORARY
 
 
 def redact(text: object, secrets: Iterable[str] = ()) -> str:
@@ -109,7 +136,10 @@ class HttpFactory:
         backoff_base: float = 0.5,
         backoff_cap: float = 30.0,
         user_agent: str = "sccli",
+        run_timeout: float | None = None,
     ):
+        """``run_timeout``: seconds from now the whole run may take (None or 0: no deadline);
+        ``timeout``: (connect, read) seconds of one request, cut to the time left."""
         self.timeout, self.max_retries, self.max_wait = timeout, max_retries, max_wait
         self.budget = budget or RequestBudget(None)
         self.sleep, self.clock, self.rng = sleep, clock, rng
@@ -117,6 +147,8 @@ class HttpFactory:
         self.requests_made = 0  # every request sent, 304s included
         self.writes_made = 0
         self.not_modified = 0  # 304 answers served from the ETag cache
+        self.run_timeout = run_timeout or None
+        self.deadline = None if self.run_timeout is None else clock() + self.run_timeout
 
     def session(self) -> requests.Session:
         """A session without urllib3 retries (we retry ourselves) and a modest pool."""
@@ -140,6 +172,40 @@ class HttpFactory:
     def backoff(self, attempt: int) -> float:
         """Full jitter: uniform in [0, base·2ⁿ], capped."""
         return self.rng() * min(self.backoff_cap, self.backoff_base * 2**attempt)
+
+    # ------------------------------------------------------------------ the deadline
+    def time_left(self) -> float | None:
+        """Seconds until the run's deadline (negative once passed); None without one."""
+        return None if self.deadline is None else self.deadline - self.clock()
+
+    def expired(self) -> bool:
+        left = self.time_left()
+        return left is not None and left <= 0
+
+    def deadline_error(self, tracker: str | None, detail: str = "",
+                       retry: bool = False) -> DeadlineReached:
+        """The run's deadline stops ``detail`` (a request, or the tracker's turn); with
+        ``retry``: the retry ``detail`` needed would not fit before it."""
+        limit = f"the deadline of {self.run_timeout:g} s (--timeout)"
+        what = f"no time left to retry before {limit}" if retry else f"{limit} was reached"
+        return DeadlineReached(f"{detail}: {what}" if detail else what, tracker)
+
+    def request_timeout(self) -> tuple[float, float]:
+        """(connect, read) for the next request: the configured ones, cut to the time left."""
+        left = self.time_left()
+        if left is None:
+            return self.timeout
+        connect, read = self.timeout
+        return max(0.001, min(connect, left)), max(0.001, min(read, left))
+
+    def pause(self, seconds: float) -> bool:
+        """Sleep ``seconds`` unless that would reach the deadline (then False, no sleep)."""
+        left = self.time_left()
+        if left is not None and seconds >= left:
+            return False
+        if seconds > 0:
+            self.sleep(seconds)
+        return True
 
 
 class HttpClient:
@@ -204,26 +270,34 @@ class HttpClient:
         expect = tuple(expect)
         retry_errors = method in IDEMPOTENT if idempotent is None else idempotent
         f = self.factory
+        where = f"{method} {self._path(url)}"
         for attempt in range(f.max_retries + 1):
+            if f.expired():  # no request starts after the deadline
+                raise f.deadline_error(self.name, f"before {where}")
             self._wait_for_quota()
             if method not in READS:
-                self._space_writes()
+                self._space_writes(where)
             f.budget.charge(self.name)
             headers, cached = self._conditional_headers(method, url, params)
+            timeout = f.request_timeout()
             started = f.clock()
             try:
                 resp = self.session.request(
-                    method, url, params=params, json=json, headers=headers, timeout=f.timeout
+                    method, url, params=params, json=json, headers=headers, timeout=timeout
                 )
-            except (requests.ConnectionError, requests.Timeout) as exc:
+            except (requests.ConnectionError, requests.Timeout,
+                    requests.exceptions.ChunkedEncodingError) as exc:
                 f.requests_made += 1
                 log.debug("%s %s -> %s", method, self.redact(url), type(exc).__name__)
+                cut = (isinstance(exc, requests.ConnectTimeout) and timeout[0] < f.timeout[0]
+                       or isinstance(exc, requests.ReadTimeout) and timeout[1] < f.timeout[1])
+                if cut or f.expired():  # timed out at the deadline, or it passed meanwhile
+                    raise f.deadline_error(self.name, f"{where}: {self._why(exc)}") from None
                 if retry_errors and attempt < f.max_retries:
-                    f.sleep(f.backoff(attempt))
+                    if not f.pause(f.backoff(attempt)):
+                        raise self._no_time_to_retry(f"{where}: {self._why(exc)}") from None
                     continue
-                raise Unreachable(
-                    f"{method} {self._path(url)}: {self._why(exc)}", self.name
-                ) from None
+                raise Unreachable(f"{where}: {self._why(exc)}", self.name) from None
             except requests.RequestException as exc:
                 raise TrackerError(f"{method} {self._path(url)}: {self._why(exc)}", self.name) from None
             f.requests_made += 1
@@ -236,26 +310,24 @@ class HttpClient:
             if resp.status_code == 304 and cached is not None:
                 f.not_modified += 1
                 f.budget.refund()
-                return self._from_cache(cached, resp)
+                return self._decoding(self._from_cache(cached, resp), where)
             wait = self._rate_limit_wait(resp)
             if wait is not None:
-                if wait > f.max_wait:
+                # longer than the run may wait, no retry left, or past the deadline: stop now
+                if wait > f.max_wait or attempt >= f.max_retries or not f.pause(wait):
                     raise RateLimited(self._at(wait), self.name)
-                if attempt < f.max_retries:
-                    f.sleep(wait)
-                    continue
-                raise RateLimited(self._at(wait), self.name)
+                continue
             if resp.status_code in RETRY_STATUSES and retry_errors and attempt < f.max_retries:
                 after = _retry_after(resp, f.clock())
                 pause = after if after is not None else f.backoff(attempt)
                 if pause > f.max_wait:
-                    raise Unreachable(f"{method} {self._path(url)}: HTTP {resp.status_code}",
-                                      self.name)
-                f.sleep(pause)
+                    raise Unreachable(f"{where}: HTTP {resp.status_code}", self.name)
+                if not f.pause(pause):
+                    raise self._no_time_to_retry(f"{where}: HTTP {resp.status_code}")
                 continue
             if resp.status_code in expect:
                 self._remember(method, url, params, resp)
-                return resp
+                return self._decoding(resp, where)
             self._raise_for(method, url, resp)
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -265,19 +337,34 @@ class HttpClient:
         return self.redact(parts.path + (f"?{parts.query}" if parts.query else ""))
 
     def _why(self, exc: Exception) -> str:
-        text = "timed out" if isinstance(exc, requests.Timeout) else "connection failed"
+        if isinstance(exc, requests.Timeout):
+            text = "timed out"
+        elif isinstance(exc, requests.exceptions.ChunkedEncodingError):
+            text = "the answer was cut short"
+        else:
+            text = "connection failed"
         return f"{text} ({self.redact(type(exc).__name__)})"
+
+    def _no_time_to_retry(self, detail: str) -> DeadlineReached:
+        return self.factory.deadline_error(self.name, detail, retry=True)
+
+    def _decoding(self, resp: requests.Response, where: str) -> TrackerResponse:
+        """``resp`` whose ``json()`` reports a non-JSON answer as this tracker's fault."""
+        resp.__class__ = TrackerResponse
+        assert isinstance(resp, TrackerResponse)
+        resp.tracker, resp.where = self.name, where
+        return resp
 
     def _at(self, wait: float) -> datetime:
         return datetime.fromtimestamp(self.factory.clock() + wait, UTC)
 
-    def _space_writes(self) -> None:
+    def _space_writes(self, where: str) -> None:
         """GitHub asks for serial writes at least a second apart."""
         if self.write_interval <= 0 or self._last_write is None:
             return
         gap = self.write_interval - (self.factory.clock() - self._last_write)
-        if gap > 0:
-            self.factory.sleep(gap)
+        if gap > 0 and not self.factory.pause(gap):
+            raise self.factory.deadline_error(self.name, f"before {where}")
 
     def _wait_for_quota(self) -> None:
         """A previous answer said the quota is empty: wait for the reset or give up now."""
@@ -287,9 +374,8 @@ class HttpClient:
         if wait <= 0:
             self._blocked_until = None
             return
-        if wait > self.factory.max_wait:
+        if wait > self.factory.max_wait or not self.factory.pause(wait):
             raise RateLimited(self._at(wait), self.name)
-        self.factory.sleep(wait)
         self._blocked_until = None
 
     def _note_quota(self, resp: requests.Response) -> None:
@@ -361,9 +447,50 @@ class HttpClient:
             raise NotFound(detail, self.name)
         if status == 422:
             raise ValidationError(detail, self.name)
-        if status in (502, 503, 504):
+        if status in RETRY_STATUSES:  # a server error that outlasted the retries: temporary
             raise Unreachable(detail, self.name)
         raise TrackerError(detail, self.name)
+
+
+class TrackerResponse(requests.Response):
+    """A successful answer; ``json()`` fails as the tracker's fault, in one line.
+
+    The one place where an answer that is not JSON becomes an error: a content type that is
+    not JSON (a proxy's HTML error page with 200) or a body that does not parse (truncated,
+    malformed) raises :class:`InvalidResponse` naming the request and a short reason, never
+    the body.
+    """
+
+    tracker: str | None = None
+    where: str = "a request"
+
+    def json(self, **kwargs: Any) -> Any:
+        media = self.headers.get("Content-Type", "").split(";", 1)[0].strip().lower()
+        if media and "json" not in media:
+            self._invalid(f"the answer is {one_line(media, 60)}, not JSON")
+        content = self.content or b""
+        try:  # strictly: requests would guess another charset and parse mojibake
+            return jsonlib.loads(content.decode(self.encoding or "utf-8"), **kwargs)
+        except (ValueError, LookupError) as exc:  # JSONDecodeError, UnicodeDecodeError
+            self._invalid(_json_reason(exc, len(content)))
+
+    def _invalid(self, reason: str) -> NoReturn:
+        raise InvalidResponse(f"invalid JSON from {self.where}: {reason}", self.tracker)
+
+
+def _json_reason(exc: Exception, size: int) -> str:
+    """Why a body is not JSON, short and without the body itself."""
+    if size == 0:
+        return "the answer is empty"
+    if isinstance(exc, UnicodeDecodeError):
+        return f"not valid {exc.encoding} text ({exc.reason})"
+    if isinstance(exc, LookupError):
+        return "an unknown charset"
+    msg = getattr(exc, "msg", None)
+    if isinstance(msg, str):  # a JSONDecodeError: where parsing stopped, not the document
+        return (f"{msg} (line {getattr(exc, 'lineno', '?')}, column "
+                f"{getattr(exc, 'colno', '?')} of {size} bytes: truncated or malformed)")
+    return f"{type(exc).__name__} ({size} bytes)"
 
 
 # ---------------------------------------------------------------------- header parsing

@@ -128,23 +128,49 @@ def build_adapter(app, name: str, factory, etag_cache: MutableMapping[str, Any] 
 
 
 # --------------------------------------------------------------------------- results
+def failure_kind(error: BaseException) -> str:
+    """How a tracker failed, for the exit code: "quota" (a rate limit or the spent request
+    budget), "temporary" (unreachable, a server error after retries, a timeout, the run's
+    deadline: the error's code is 75), "credentials" (4), else "permanent"."""
+    if isinstance(error, (RateLimited, BudgetExhausted)):
+        return "quota"
+    code = getattr(error, "exit_code", PARTIAL)
+    return {TEMPORARY: "temporary", AUTH: "credentials"}.get(code, "permanent")
+
+
+# Rows in order, the first that matches decides: (when, matches(kinds, every), code), where
+# ``kinds`` are the failure kinds of the failed trackers and ``every`` says all trackers failed.
+ExitRule = tuple[str, Callable[[frozenset[str], bool], bool], int]
+EXIT_TABLE: tuple[ExitRule, ...] = (
+    ("nothing failed", lambda kinds, every: not kinds, OK),
+    ("a rate limit or the spent budget stopped a tracker: try later",
+     lambda kinds, every: "quota" in kinds, TEMPORARY),
+    ("every tracker failed, each for a temporary reason",
+     lambda kinds, every: every and kinds == {"temporary"}, TEMPORARY),
+    ("every tracker refused our credentials",
+     lambda kinds, every: every and kinds == {"credentials"}, AUTH),
+    ("some trackers failed, or all for mixed or permanent reasons",
+     lambda kinds, every: True, PARTIAL),
+)
+
+
 def exit_code(outcomes: list[TrackerOutcome]) -> int:
-    """0 all fine; 75 a rate limit or spent budget (try later), or every tracker temporarily
-    down; 4 every tracker refused our credentials; 5 some trackers failed."""
-    failed = [o for o in outcomes if o.error is not None]
-    if not failed:
-        return OK
-    if any(isinstance(o.error, (RateLimited, BudgetExhausted)) for o in failed):
-        return TEMPORARY
-    if len(failed) == len(outcomes):
-        if all(isinstance(o.error, AuthError) for o in failed):
-            return AUTH
-        if all(isinstance(o.error, Unreachable) for o in failed):
-            return TEMPORARY
-    return PARTIAL
+    """The run's exit code from its trackers' outcomes, by ``EXIT_TABLE``: 0 all fine;
+    75 a rate limit or spent budget (try later), or every tracker failed temporarily;
+    4 every tracker refused our credentials; 5 otherwise (partial, mixed or permanent)."""
+    failed = [o.error for o in outcomes if o.error is not None]
+    kinds = frozenset(failure_kind(e) for e in failed)
+    every = bool(outcomes) and len(failed) == len(outcomes)
+    return next(code for _when, matches, code in EXIT_TABLE if matches(kinds, every))
 
 
 # --------------------------------------------------------------------------- the lock
+def lock_wait(wait: float, factory: Any) -> float:
+    """``--wait`` within the run's deadline (``--timeout``): never wait for the lock past it."""
+    left = None if factory is None else factory.time_left()
+    return wait if left is None else max(0.0, min(wait, left))
+
+
 def acquire_lock(store, wait: float, sleep: Callable[[float], None] = time.sleep) -> None:
     """Hold the store's sync lock, polling up to ``wait`` seconds; else exit 75."""
     deadline = time.monotonic() + max(0.0, wait)
