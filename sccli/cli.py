@@ -261,6 +261,7 @@ def _write_crash_report(exc: BaseException, args: list[str]) -> str | None:
         f"time: {datetime.now(UTC).isoformat(timespec='seconds')}\n\n"
         + "".join(traceback.format_exception(exc))
     )
+    report = _masked(report)
     stem = f"crash-{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{os.getpid()}"
     folders = []
     home = _workspace(args)
@@ -284,6 +285,18 @@ def _write_crash_report(exc: BaseException, args: list[str]) -> str | None:
                 break
             return str(path)
     return None
+
+
+def _masked(report: str) -> str:
+    """A crash report holds no secret: URL passwords and credentials are masked (an
+    exception's message may quote a store URL or a ticket's text)."""
+    try:
+        from .render import redact_text
+        from .store import mask_url
+
+        return redact_text(mask_url(report))
+    except Exception:  # a crash report must not crash; without masking, keep no message
+        return report.split("\n\n", 1)[0] + "\n\n(the traceback could not be masked)\n"
 
 
 def _workspace(args: list[str]) -> Path | None:

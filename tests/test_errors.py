@@ -298,6 +298,17 @@ def test_a_bug_is_one_line_with_the_traceback_in_a_file(
     assert path.stat().st_mode & 0o077 == 0  # tracebacks may quote ticket text
 
 
+def test_a_crash_report_holds_no_secret(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    _register(monkeypatch, RuntimeError(
+        "cannot use postgresql://sccli:Db-Pa55word@db.example/sccli for пароль: Crash-Pa55"))
+    line = one_line(cli("boom"), 70, prefix="sccli: internal error: ")
+    path = Path(re.search(r"the full traceback is in (\S+);", line)[1])
+    text = path.read_text(encoding="utf-8")
+    assert "Traceback (most recent call last)" in text
+    for planted in ("Db-Pa55word", "Crash-Pa55"):
+        assert planted not in text and planted not in line
+
+
 def test_a_bug_without_a_workspace_writes_to_the_temp_dir(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
