@@ -17,11 +17,13 @@ import binascii
 import contextlib
 import json
 import os
+import queue
 import re
 import sys
-from collections.abc import Callable, Iterator
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from .errors import TEMPORARY, ConfigurationError, is_temporary_os_error, one_line
 
@@ -32,6 +34,13 @@ TICKET_SERVICE = "sccli-tickets"
 VAULT_FILE = "vault.json"
 KEY_FILE = "vault.key"
 _CHECK = "sccli-vault-check"
+
+# Seconds the OS keyring may take to answer one call before sccli gives up (a locked
+# collection waiting for a password prompt nobody sees, a hung D-Bus). Calls run in a
+# worker thread; tests lower this.
+KEYRING_TIMEOUT = 10.0
+
+_T = TypeVar("_T")
 
 _REF = re.compile(r"^(?P<scheme>env|keyring):(?P<name>\S+)$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -94,14 +103,19 @@ def resolve_ref(ref: str) -> str:
             )
         return value
     keyring = _keyring_module()
-    try:
-        value = keyring.get_password(KEYRING_SERVICE, name)
-    except Exception as exc:  # any backend failure is for the user to fix
-        raise _keyring_failure(
-            exc,
-            f"cannot read {name!r} from the OS keyring ({_one_line(exc)}); unlock the keyring"
-            f" or use env:NAME instead",
-        ) from None
+
+    def read() -> str | None:
+        try:
+            found: str | None = keyring.get_password(KEYRING_SERVICE, name)
+        except Exception as exc:  # any backend failure is for the user to fix
+            raise _keyring_failure(
+                exc,
+                f"cannot read {name!r} from the OS keyring ({_one_line(exc)}); unlock the"
+                f" keyring or use env:NAME instead",
+            ) from None
+        return found
+
+    (value,) = _keyring_calls([read], f"reading {name!r}", "use env:NAME instead")
     if value is None:
         raise SecretError(
             f"no secret {name!r} in the OS keyring (service {KEYRING_SERVICE!r}); store it"
@@ -123,6 +137,44 @@ def _keyring_module() -> Any:
             "the keyring package is not installed; pip install keyring, or use env:NAME"
         ) from None
     return keyring
+
+
+def _keyring_calls(calls: Sequence[Callable[[], _T]], doing: str,
+                   fallback: str = "set SCCLI_VAULT=file") -> list[_T]:
+    """Run keyring calls one after another in one worker thread; each must answer within
+    ``KEYRING_TIMEOUT`` seconds, else SecretUnavailable (75).
+
+    A backend that blocks (a locked collection waiting for an unlock prompt, a hung D-Bus)
+    must never hang sccli. The worker is a daemon thread: if it never returns it is
+    abandoned, and the process still exits. Exceptions raised by a call (already phrased as
+    SecretError by the caller) are re-raised here, in the calling thread.
+    """
+    results: queue.Queue[tuple[bool, Any]] = queue.Queue()
+
+    def work() -> None:
+        for call in calls:
+            try:
+                results.put((True, call()))
+            except BaseException as exc:  # handed to the calling thread
+                results.put((False, exc))
+                return
+
+    if not calls:
+        return []
+    threading.Thread(target=work, name="sccli-keyring", daemon=True).start()
+    out: list[_T] = []
+    for _ in calls:
+        try:
+            ok, value = results.get(timeout=KEYRING_TIMEOUT)
+        except queue.Empty:
+            raise SecretUnavailable(
+                f"the OS keyring did not answer within {KEYRING_TIMEOUT:g} s ({doing});"
+                f" unlock it, or {fallback}"
+            ) from None
+        if not ok:
+            raise value
+        out.append(value)
+    return out
 
 
 def _usable_keyring() -> Any | None:
@@ -172,6 +224,8 @@ class TicketVault:
         self._kind: str | None = None
         self._keyring: Any = None
         self._fernet: Any = None
+        self._fell_back = False  # auto mode found no usable keyring (see why_missing)
+        self._warned = False
 
     @property
     def path(self) -> Path:
@@ -194,7 +248,7 @@ class TicketVault:
         if mode == "auto" and self.path.exists():
             mode = "file"
         if mode != "file":
-            backend = _usable_keyring()
+            (backend,) = _keyring_calls([_usable_keyring], "looking for a keyring backend")
             if backend is not None:
                 self._kind, self._keyring = "keyring", backend
                 return
@@ -203,60 +257,127 @@ class TicketVault:
                     "SCCLI_VAULT=keyring but no OS keyring backend is usable; install one"
                     " (e.g. Secret Service) or set SCCLI_VAULT=file"
                 )
-            self._warn(
-                f"no OS keyring backend found; ticket secrets are kept in the encrypted file"
-                f" {self.path}; set SCCLI_VAULT_KEY to keep the key outside the workspace"
-            )
+            self._fell_back = True  # said when a secret is written (put_many), not on reads
         self._kind = "file"
 
     # -- public API --
 
     def put(self, reference: str, secret: str) -> None:
         """Store (or replace) the secret for a reference."""
+        self.put_many([(reference, secret)])
+
+    def put_many(self, items: Iterable[tuple[str, str]]) -> None:
+        """Store (or replace) several secrets in one go: one read-modify-write of the
+        encrypted file (its lock taken once), or one keyring worker for all of them.
+
+        Callers hold no store transaction: a slow keyring never blocks other writers.
+        """
+        pending = list(items)
+        if not pending:
+            return
         self._choose()
         if self._kind == "keyring":
-            try:
-                self._keyring.set_password(TICKET_SERVICE, self._prefix + reference, secret)
-            except Exception as exc:
-                raise _keyring_failure(
-                    exc,
-                    f"cannot store {reference} in the OS keyring ({_one_line(exc)}); unlock"
-                    f" the keyring or set SCCLI_VAULT=file",
-                ) from None
+            backend, prefix = self._keyring, self._prefix
+
+            def setter(reference: str, secret: str) -> Callable[[], None]:
+                def call() -> None:
+                    try:
+                        backend.set_password(TICKET_SERVICE, prefix + reference, secret)
+                    except Exception as exc:
+                        raise _keyring_failure(
+                            exc,
+                            f"cannot store {reference} in the OS keyring ({_one_line(exc)});"
+                            f" unlock the keyring or set SCCLI_VAULT=file",
+                        ) from None
+                return call
+
+            what = pending[0][0] if len(pending) == 1 else f"{len(pending)} secrets"
+            _keyring_calls([setter(ref, value) for ref, value in pending], f"storing {what}")
             return
+        if self._fell_back and not self._warned:
+            self._warned = True
+            self._warn(
+                f"no OS keyring backend found; ticket secrets are kept in the encrypted file"
+                f" {self.path}; set SCCLI_VAULT_KEY to keep the key outside the workspace"
+            )
         try:
             with self._file_lock():  # two sccli at once must not lose each other's secrets
                 data = self._load()
                 fernet = self._cipher(data)
-                data["entries"][self._prefix + reference] = fernet.encrypt(secret.encode("utf-8")).decode("ascii")
+                entries = data["entries"]
+                for reference, secret in pending:
+                    entries[self._prefix + reference] = fernet.encrypt(
+                        secret.encode("utf-8")).decode("ascii")
                 self._save(data)
         except OSError as exc:
             raise _file_failure(exc, f"cannot write the ticket vault {self.path}") from None
 
     def get(self, reference: str) -> str | None:
         """The secret for a reference, or None when the vault does not hold it."""
+        return self.get_many([reference])[reference]
+
+    def get_many(self, references: Iterable[str]) -> dict[str, str | None]:
+        """The secret of each reference (None: not held here); the file is read once."""
+        wanted = list(dict.fromkeys(references))
+        if not wanted:
+            return {}
         self._choose()
         if self._kind == "keyring":
-            try:
-                value: str | None = self._keyring.get_password(TICKET_SERVICE, self._prefix + reference)
-            except Exception as exc:
-                raise _keyring_failure(
-                    exc,
-                    f"cannot read {reference} from the OS keyring ({_one_line(exc)}); unlock"
-                    f" the keyring or set SCCLI_VAULT=file",
-                ) from None
-            return value
+            backend, prefix = self._keyring, self._prefix
+
+            def getter(reference: str) -> Callable[[], str | None]:
+                def call() -> str | None:
+                    try:
+                        value: str | None = backend.get_password(TICKET_SERVICE,
+                                                                 prefix + reference)
+                    except Exception as exc:
+                        raise _keyring_failure(
+                            exc,
+                            f"cannot read {reference} from the OS keyring ({_one_line(exc)});"
+                            f" unlock the keyring or set SCCLI_VAULT=file",
+                        ) from None
+                    return value
+                return call
+
+            what = wanted[0] if len(wanted) == 1 else f"{len(wanted)} secrets"
+            values = _keyring_calls([getter(ref) for ref in wanted], f"reading {what}")
+            return dict(zip(wanted, values, strict=True))
+        found: dict[str, str | None] = dict.fromkeys(wanted)
         if not self.path.exists():
-            return None
+            return found
         try:
             data = self._load()
-            token = data["entries"].get(self._prefix + reference)
-            if token is None:
-                return None
-            fernet = self._cipher(data)
-            return self._decrypt(fernet, token).decode("utf-8")
+            tokens = {ref: data["entries"].get(self._prefix + ref) for ref in wanted}
+            if any(token is not None for token in tokens.values()):
+                fernet = self._cipher(data)
+                for ref, token in tokens.items():
+                    if token is not None:
+                        found[ref] = self._decrypt(fernet, token).decode("utf-8")
         except OSError as exc:
             raise _file_failure(exc, f"cannot read the ticket vault {self.path}") from None
+        return found
+
+    def why_missing(self) -> str:
+        """Why a reference is not found here, and what to do: one clause for an error."""
+        self._choose()
+        elsewhere = "values stay on the machine that recorded them: look there"
+        if self._kind == "keyring":
+            here = f"the OS keyring ({type(self._keyring).__name__}) does not hold it"
+            if self.path.exists():
+                return f"{here}, but {self.path} exists: retry with SCCLI_VAULT=file"
+            return f"{here}; {elsewhere}"
+        if self.path.exists():
+            here = f"the ticket vault {self.path} does not hold it"
+        else:
+            here = f"the ticket vault {self.path} does not exist (deleted, or never written here)"
+        if self._fell_back:
+            return (f"{here}, and no OS keyring backend is usable now: if it was recorded in"
+                    f" the keyring, install or unlock one and retry; else {elsewhere}")
+        restore = f"restore {self.path.name} from a backup" if not self.path.exists() else ""
+        if os.environ.get("SCCLI_VAULT", "").strip().lower() == "file":
+            return (f"{here}; {restore + ', or ' if restore else ''}retry without"
+                    f" SCCLI_VAULT=file if it was recorded in the OS keyring")
+        return f"{here}; {restore + ', or ' if restore else ''}{elsewhere}"
 
     # -- the encrypted file --
 
@@ -354,13 +475,12 @@ class TicketVault:
         path = self._key_path()
         if path.exists():
             try:
-                key = path.read_bytes().strip()
+                raw = path.read_bytes()
             except OSError as exc:
                 raise _file_failure(exc, f"cannot read the vault key {path}") from None
+            key = raw.strip()
             if not _is_fernet_key(key.decode("ascii", "replace")):
-                raise SecretError(
-                    f"{path} does not hold a valid vault key; restore it or set SCCLI_VAULT_KEY"
-                )
+                raise self._bad_key_file(path, raw)
             return key
         if self.path.exists():
             raise SecretError(
@@ -369,15 +489,45 @@ class TicketVault:
             )
         from cryptography.fernet import Fernet
 
+        # Only ever created under the vault's file lock (``put_many``), so two sccli never
+        # race here. Atomically (temporary file, fsync, rename, 0600): a full disk leaves
+        # no key at all rather than an empty one that every later write would trip over.
         key = Fernet.generate_key()
-        self.workspace.mkdir(parents=True, exist_ok=True)
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another process created it first: use theirs
-            return self._key(salt)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(key + b"\n")
+            _atomic_write(path, key + b"\n")
+        except OSError as exc:
+            raise _file_failure(exc, f"cannot write the vault key {path}") from None
         return key
+
+    def _bad_key_file(self, path: Path, raw: bytes) -> SecretError:
+        """A key file that holds no key: what it is, and the one fix that applies."""
+        if not raw.strip():
+            what = (f"the vault key {path} is empty ({len(raw)} bytes; a write cut short, e.g."
+                    f" by a full disk)")
+        else:
+            what = (f"the vault key {path} does not hold a valid key ({len(raw)} bytes; a key"
+                    f" is 44 characters)")
+        entries = self._entry_count()
+        if entries is None:
+            return SecretError(f"{what}; no secret was encrypted with it: delete it (rm {path})"
+                               f" and retry, a new key is created")
+        if entries == 0:
+            return SecretError(f"{what}; {self.path} holds no secret yet: delete both (rm {path}"
+                               f" {self.path}) and retry, a new key is created")
+        held = f"{entries} secret(s)" if entries > 0 else "secrets"
+        return SecretError(f"{what}; {self.path} holds {held} encrypted with the original key:"
+                           f" restore {path.name} from a backup, or set SCCLI_VAULT_KEY to the"
+                           f" key the vault was created with")
+
+    def _entry_count(self) -> int | None:
+        """Entries in the vault file (None: no file); a file that cannot be read counts as
+        holding secrets (never advise deleting what might be needed)."""
+        if not self.path.exists():
+            return None
+        try:
+            return len(self._load()["entries"])
+        except (SecretError, OSError):
+            return -1
 
 
 def _is_fernet_key(value: str) -> bool:

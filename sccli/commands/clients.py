@@ -79,6 +79,28 @@ def client_list(ctx, fmt) -> None:
     emit(rows, CLIENT_COLUMNS, fmt, app.lang, empty="no clients yet (sccli client add KEY --name …)")
 
 
+@client.command("secret")
+@click.argument("key")
+@format_option
+@click.pass_context
+def client_secret(ctx, key, fmt) -> None:
+    """Show the credentials sccli moved out of a client's name, system URL and contact
+    notices (stored as [secret:client-KEY/N] references)."""
+    app = app_of(ctx)
+    # A value this machine's vault does not hold is an error (exit 2) saying why, never a blank.
+    found, values, missing = cases.reveal_client_secrets(app, key)
+    if missing is not None and not values:
+        raise missing
+    click.echo(f"{found.key}: secrets are shown on request only; never paste them into other"
+               f" trackers ({app.vault.backend})", err=True)
+    emit([{"reference": ref, "value": value} for ref, value in values],
+         [Column("reference", "reference", "ссылка"),
+          Column("value", "value", "значение", reveal=True)],
+         fmt, app.lang, empty=f"{found.key}: no secrets")
+    if missing is not None:
+        raise missing
+
+
 @click.group("contact")
 def contact() -> None:
     """Set and show a client's authorized contact (one at any instant)."""

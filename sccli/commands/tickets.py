@@ -303,14 +303,19 @@ def ticket_ask(ctx, ticket_id, message, missing):
 def ticket_secret(ctx, ticket_id, fmt):
     """Show the credentials sccli moved out of a ticket (for the engineer who needs them)."""
     app = app_of(ctx)
-    found, refs = cases.secret_refs(app, ticket_id)
-    rows = [{"reference": ref, "value": app.vault.get(ref)} for ref in refs]
+    # A value this machine's vault does not hold is an error (exit 2) saying why, never a blank.
+    found, values, missing = cases.reveal_secrets(app, ticket_id)
+    if missing is not None and not values:
+        raise missing
+    rows = [{"reference": ref, "value": value} for ref, value in values]
     click.echo(f"{found.id}: secrets are shown on request only; never paste them into other"
                f" trackers ({app.vault.backend})", err=True)
     # The one output that shows credentials: the value column opts out of redaction.
     emit(rows, [Column("reference", "reference", "ссылка"),
                 Column("value", "value", "значение", reveal=True)],
          fmt, app.lang, empty=f"{found.id}: no secrets")
+    if missing is not None:
+        raise missing
 
 
 @ticket.command("void")

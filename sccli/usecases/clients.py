@@ -1,14 +1,27 @@
-"""Use cases of clients and their one authorized contact."""
+"""Use cases of clients and their one authorized contact.
+
+Client texts go through the same redaction as tickets' (``tickets.move_secrets``): the
+client's name, its system URL and each appointment's person name and notice. Their values
+go to the vault under client-scoped references ``[secret:client-ACME/N]``; the store keeps
+the reference in place of the value, and ``sccli client secret ACME`` shows the values. In
+a system URL, ``https://user:password@host`` keeps the login and loses the password:
+``https://admin:[secret:client-ACME/1]@crm.acme.ru``.
+"""
 
 from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from ..domain.contacts import authorized_at, normalize_email
 from ..domain.model import Client, Contact, Hosting
 from ..errors import NotFoundError, UsageError
 from .context import Workspace
+
+if TYPE_CHECKING:
+    from ..secrets import SecretError
 
 _CLIENT_KEY = re.compile(r"[^\W\d_][\w]{0,19}")
 
@@ -33,6 +46,80 @@ def require_client(ws: Workspace, key: str) -> Client:
     return client
 
 
+def secret_owner(client_key: str) -> str:
+    """The owner in a client's references: ``[secret:client-ACME/1]``."""
+    return f"client-{client_key}"
+
+
+# ``scheme://user:password@host…`` when the password holds a "/" (not a valid URL, but
+# pasted all the same): the host is taken after the last "@" that a host name follows.
+_LOOSE_USERINFO = re.compile(
+    r"(?i)^[a-z][a-z0-9+.\-]*://(?P<user>[^/:@\s]+):(?P<pw>\S+)@[\w.\-]+(?::\d+)?(?:[/?#]\S*)?$"
+)
+
+
+def _url_password(url: str) -> tuple[str, str] | None:
+    """``(before, password)`` when ``url``'s authority holds ``user:password@``; None
+    otherwise. The password may hold "@" (the host follows the last one) or "/"."""
+    try:
+        netloc = urlsplit(url).netloc
+    except ValueError:
+        netloc = ""
+    userinfo, at, _host = netloc.rpartition("@")
+    user, colon, password = userinfo.partition(":")
+    if not (at and colon and password):
+        user = password = ""
+    m = _LOOSE_USERINFO.match(url)
+    if m and len(m.group("pw")) > len(password) and not m.group("pw").split("/")[0].isdigit():
+        # a "/" in the password ends the RFC authority early: take the longer reading (a
+        # host:port/path@… is not a password), since over-redacting is the safe mistake
+        user, password = m.group("user"), m.group("pw")
+    if not password:
+        return None
+    start = url.index("//") + 2 + len(user) + 1
+    return url[:start], password
+
+
+def _shown_url(url: str) -> str:
+    """The URL for an error message: never its password."""
+    parts = _url_password(url)
+    if parts is None:
+        return url
+    before, password = parts
+    return before + "***" + url[len(before) + len(password):]
+
+
+def _client_texts(ws: Workspace, key: str) -> list[str]:
+    """Every text of a client stored so far (its references are numbered over them)."""
+    client = ws.store.get_client(key)
+    texts = [client.name, client.system_url or ""] if client else []
+    for c in ws.store.contacts(key):
+        texts += [c.name or "", c.notice or ""]
+    return texts
+
+
+def _move_client_secrets(ws: Workspace, key: str, texts: list[str | None],
+                         url: str | None = None) -> tuple[list[str | None], str | None]:
+    """``texts`` and the system ``url`` with their credentials replaced by client-scoped
+    references, the values in the vault (call outside any transaction).
+
+    A URL's ``user:password@`` password is one secret whatever the detectors would make of
+    it (it may hold ``@`` or ``/``): it is taken out as a whole, the login stays.
+    """
+    from .tickets import Moved, move_secrets
+
+    owner = secret_owner(key)
+    moved = Moved(owner)
+    parts = _url_password(url) if url else None
+    if url and parts:
+        before, password = parts
+        url = before + moved.take(password) + url[len(before) + len(password):]
+    given = [t for t in texts if t] + ([url] if url else [])
+    clean = iter(move_secrets(ws, owner, given, lambda: _client_texts(ws, key), moved)[0])
+    out = [next(clean) if t else t for t in texts]
+    return out, (next(clean) if url else url)
+
+
 def add_client(
     ws: Workspace,
     key: str,
@@ -51,8 +138,13 @@ def add_client(
         hosting=Hosting(hosting),
     )
     if client.system_url and not re.match(r"https?://\S+$", client.system_url):
-        raise UsageError(f"invalid --system-url {system_url!r} (expected http(s)://host/…)")
+        raise UsageError(f"invalid --system-url {_shown_url(client.system_url)!r}"
+                         " (expected http(s)://host/…)")
     email = normalize_email(contact) if contact else None
+    if ws.store.get_client(client.key):  # before any vault write under its references
+        raise UsageError(f"client {client.key} already exists (see `sccli client list`)")
+    (new_name,), url = _move_client_secrets(ws, client.key, [client.name], client.system_url)
+    client = Client(client.key, new_name or client.name, url, client.hosting)
     with ws.store.transaction() as store:
         store.add_client(client, ws.clock)
         if email:
@@ -71,10 +163,14 @@ def set_contact(
     """Appoint the client's authorized person from ``effective`` on (contract: "The client
     may appoint a new authorized person by sending a notice")."""
     client = require_client(ws, client_key)
+    email = normalize_email(email)
+    # The notice and the name are the client's texts: credentials go to the vault first.
+    (name, notice), _ = _move_client_secrets(
+        ws, client.key, [name.strip() if name else None, notice])
     contact = Contact(
         client=client.key,
-        email=normalize_email(email),
-        name=name.strip() if name else None,
+        email=email,
+        name=name,
         effective=effective or ws.at,
         notice=notice,
     )
@@ -93,3 +189,21 @@ def contacts_of(ws: Workspace, client_key: str) -> tuple[Client, list[Contact], 
     client = require_client(ws, client_key)
     contacts = ws.store.contacts(client.key)
     return client, contacts, authorized_at(contacts, ws.at)
+
+
+def client_secret_refs(ws: Workspace, client_key: str) -> tuple[Client, list[str]]:
+    """The ``[secret:…]`` references in a client's stored texts, in order of appearance."""
+    from ..domain.redaction import REF_RE
+
+    client = require_client(ws, client_key)
+    texts = _client_texts(ws, client.key)
+    return client, list(dict.fromkeys(ref for t in texts for ref in REF_RE.findall(t)))
+
+
+def reveal_client_secrets(ws: Workspace, client_key: str
+                          ) -> tuple[Client, list[tuple[str, str]], SecretError | None]:
+    """A client's references with their values (``client secret``), and what is missing."""
+    from .tickets import reveal
+
+    client, refs = client_secret_refs(ws, client_key)
+    return client, *reveal(ws, client.key, refs)

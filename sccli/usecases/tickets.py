@@ -4,13 +4,23 @@ One write path (``record``): the ticket's history is folded, the new event must 
 in it, dated no earlier than its last event and no later than the clock (unless the user
 says ``--future``), texts are redacted before anything is stored, and the event and the
 projections (status, client) are written in one transaction.
+
+Secrets move to the vault *before* that transaction (``move_secrets``): a keyring that is
+slow or blocks never holds the store's write lock. The reference numbers they get are
+reserved first, in a transaction of their own (``reserve_secret_numbers``), so two writers
+never give one number to two values, whichever machine they run on.
 """
 
 from __future__ import annotations
 
 import getpass
 import os
+import re
+import secrets as _random
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from ..domain.contacts import normalize_email
 from ..domain.events import (
@@ -43,6 +53,9 @@ from ..domain.model import (
 from ..errors import NotFoundError, UsageError
 from .clients import require_client
 from .context import Workspace
+
+if TYPE_CHECKING:
+    from ..secrets import SecretError
 
 MAX_TITLE = 500
 MAX_BODY_BYTES = 1024 * 1024
@@ -125,6 +138,23 @@ def load(ws: Workspace, ticket_id: str, as_of: datetime | None = None) -> Ticket
 
 
 # ------------------------------------------------------------------ secrets
+#
+# Credentials leave a text in three steps, none of them inside the transaction that
+# records the text:
+#
+# 1. ``redact`` with a provisional owner (``ACME-12~<random>``): the texts now hold
+#    ``[secret:ACME-12~5f1c…/k]`` and the values are known, but no number is taken yet;
+# 2. ``reserve_secret_numbers``: a short transaction takes the next free numbers of the
+#    owner (a counter in the store's ``meta`` table, never below the highest reference in
+#    the texts already stored) and the provisional references are renumbered to
+#    ``[secret:ACME-12/N]``. Reserved numbers are never handed out again, so a concurrent
+#    writer — on this machine or another one sharing the store — can neither overwrite a
+#    value in the vault nor reuse a reference for another value;
+# 3. the values go to the vault in one batch (``TicketVault.put_many``).
+#
+# Then the caller records the texts in its own short transaction. A failure or a crash in
+# between leaves unused numbers and perhaps vault entries nothing refers to; never a
+# secret in clear in the store.
 
 
 def _last_secret_index(ticket_id: str, texts: list[str]) -> int:
@@ -136,30 +166,100 @@ def _last_secret_index(ticket_id: str, texts: list[str]) -> int:
     return max(found, default=0)
 
 
-def move_secrets(ws: Workspace, ticket_id: str, texts: list[str],
-                 known: list[str]) -> tuple[list[str], int]:
-    """Replace pasted credentials by ``[secret:ID/N]`` and keep their values in the vault.
+def reserve_secret_numbers(ws: Workspace, owner: str, count: int, floor: int) -> int:
+    """Take ``count`` reference numbers of ``owner`` (a ticket id, or ``client-KEY``) in a
+    transaction of its own; returns the first. ``floor`` is the highest number already in
+    the owner's stored texts (stores written before the counter existed).
 
-    ``known`` are the ticket's texts already stored (so numbering continues). Vault writes
-    happen before the caller's transaction commits: a failure stores nothing in clear.
+    The counter is a ``meta`` row ``secret_seq:<owner>`` (no schema change; an older
+    sccli ignores it). The insert-if-absent then ``SELECT … FOR UPDATE`` serializes two
+    writers on PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` already does.
     """
-    from ..domain.redaction import redact
+    key = f"secret_seq:{owner}"
+    with ws.store.transaction() as store:
+        store.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
+                      (key, "0"))
+        rows = store.query(f"SELECT value FROM meta WHERE key = ?{store.for_update}", (key,))
+        first = max(int(rows[0]["value"]), floor) + 1
+        store.execute("UPDATE meta SET value = ? WHERE key = ?", (str(first + count - 1), key))
+    return first
+
+
+class Moved:
+    """Credentials taken out of texts under provisional references, until ``number`` gives
+    them their final ones; ``pairs`` are then the (reference, value) for the vault."""
+
+    def __init__(self, owner: str) -> None:
+        self._provisional = f"{owner}~{_random.token_hex(6)}"
+        self._final: Callable[[str], str] | None = None
+        self.pairs: list[tuple[str, str]] = []
+
+    def __len__(self) -> int:
+        return len(self.pairs)
+
+    def redact(self, text: str) -> str:
+        """``text`` with provisional references (numbered on from the previous texts)."""
+        from ..domain.redaction import redact
+
+        clean, found = redact(text, self._provisional, len(self.pairs) + 1)
+        self.pairs += found
+        return clean
+
+    def take(self, value: str) -> str:
+        """The provisional reference of a value the caller found itself."""
+        from ..domain.redaction import reference
+
+        for ref, known in self.pairs:
+            if known == value:
+                return ref
+        ref = reference(self._provisional, len(self.pairs) + 1)
+        self.pairs.append((ref, value))
+        return ref
+
+    def number(self, owner: str, first: int) -> None:
+        """Give the provisional references their final numbers ``first``, ``first + 1``…"""
+        rx = re.compile(re.escape(f"[secret:{self._provisional}/") + r"(\d+)\]")
+
+        def one(m: re.Match[str]) -> str:
+            return f"[secret:{owner}/{first + int(m.group(1)) - 1}]"
+
+        self._final = lambda text: rx.sub(one, text)
+        self.pairs = [(self._final(ref), value) for ref, value in self.pairs]
+
+    def final(self, text: str) -> str:
+        """``text`` with its final references (unchanged before ``number``)."""
+        return self._final(text) if self._final is not None else text
+
+
+def keep_in_vault(ws: Workspace, what: str, pairs: list[tuple[str, str]],
+                  unused: str = "") -> None:
+    """All values of one write in one vault batch (outside any store transaction)."""
     from ..secrets import SecretError
 
-    index = _last_secret_index(ticket_id, known + texts) + 1
-    out, moved = [], 0
-    for text in texts:
-        clean, found = redact(text, ticket_id, index)
-        for ref, value in found:
-            try:
-                ws.vault.put(ref, value)
-            except SecretError as exc:  # nothing is stored in clear: the transaction ends
-                raise UsageError(f"cannot keep a secret from {ticket_id} safely: {exc}",
-                                 exit_code=exc.exit_code) from None
-        index += len(found)
-        moved += len(found)
-        out.append(clean)
-    return out, moved
+    try:
+        ws.vault.put_many(pairs)
+    except SecretError as exc:  # nothing is recorded, so nothing is stored in clear
+        raise UsageError(f"cannot keep the secrets of {what} safely: {exc}; nothing was"
+                         f" recorded{unused}", exit_code=exc.exit_code) from None
+
+
+def move_secrets(ws: Workspace, owner: str, texts: list[str],
+                 known: Callable[[], list[str]], moved: Moved | None = None
+                 ) -> tuple[list[str], int]:
+    """Replace pasted credentials by ``[secret:OWNER/N]`` and keep their values in the vault.
+
+    ``known`` reads the owner's texts already stored (only called when there is something
+    to move); ``moved`` may hold values the caller took out itself. Call it outside any
+    transaction: the vault is written before it returns.
+    """
+    moved = Moved(owner) if moved is None else moved
+    clean = [moved.redact(text) for text in texts]
+    if moved:
+        first = reserve_secret_numbers(ws, owner, len(moved),
+                                       _last_secret_index(owner, known() + texts))
+        moved.number(owner, first)
+        keep_in_vault(ws, owner, moved.pairs)
+    return [moved.final(text) for text in clean], len(moved)
 
 
 def secret_refs(ws: Workspace, ticket_id: str) -> tuple[Ticket, list[str]]:
@@ -171,21 +271,67 @@ def secret_refs(ws: Workspace, ticket_id: str) -> tuple[Ticket, list[str]]:
     return h.ticket, list(dict.fromkeys(ref for t in h.texts for ref in REF_RE.findall(t)))
 
 
-def _redacted(ws: Workspace, h: TicketHistory, payload: Payload) -> Payload:
-    """The payload with every free text redacted (credentials to the vault)."""
-    from dataclasses import replace
+def reveal(ws: Workspace, owner: str,
+           refs: list[str]) -> tuple[list[tuple[str, str]], SecretError | None]:
+    """The values of ``refs`` that this machine's vault holds, in order, and for the others
+    a SecretError (exit 2) naming them and saying why: a missing value is never a blank."""
+    from ..secrets import SecretError
 
-    texts = {name: getattr(payload, name)
-             for name in ("message", "title", "body", "reason", "agreed_by")
+    values = ws.vault.get_many(refs)
+    found = [(ref, value) for ref in refs if (value := values.get(ref)) is not None]
+    missing = [ref for ref in refs if values.get(ref) is None]
+    if not missing:
+        return found, None
+    named = ", ".join(missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3
+                                       else "")
+    if len(refs) == 1:
+        what = "its secret"
+    elif not found:
+        what = f"its {len(refs)} secrets"
+    else:
+        what = f"{len(missing)} of its {len(refs)} secrets"
+    shown = f" (the other {len(found)} are shown)" if found else ""
+    return found, SecretError(f"{owner}: {what} ({named}) not available on this"
+                              f" machine{shown}: {ws.vault.why_missing()}")
+
+
+def reveal_secrets(ws: Workspace, ticket_id: str
+                   ) -> tuple[Ticket, list[tuple[str, str]], SecretError | None]:
+    """A ticket's references with their values (``ticket secret``), and what is missing."""
+    ticket, refs = secret_refs(ws, ticket_id)
+    return ticket, *reveal(ws, ticket.id, refs)
+
+
+_TEXT_FIELDS = ("message", "title", "body", "reason", "agreed_by")
+
+
+def _payload_texts(payload: Payload) -> dict[str, str]:
+    texts = {name: getattr(payload, name) for name in _TEXT_FIELDS
              if isinstance(getattr(payload, name, None), str) and getattr(payload, name)}
     if isinstance(payload, Rejected):  # its reason is an enum, not text
         texts.pop("reason", None)
+    return texts
+
+
+def _with_secrets_moved(ws: Workspace, ticket: Ticket, payload: Payload,
+                        check: Callable[[list[Event]], TicketHistory]) -> Payload:
+    """The payload with every free text redacted and the values in the vault (call outside
+    any transaction). ``check`` refuses an illegal step before anything is written."""
+    texts = _payload_texts(payload)
     if not texts:
         return payload
-    clean, moved = move_secrets(ws, h.ticket_id, list(texts.values()), list(h.texts))
-    changes: dict[str, object] = dict(zip(texts, clean, strict=True))
-    if moved and hasattr(payload, "secrets"):
-        changes["secrets"] = moved
+    moved = Moved(ticket.id)
+    clean = [moved.redact(text) for text in texts.values()]
+    if not moved:
+        return payload
+    before = check(ws.store.events(ticket.id))  # no vault write for a step to be refused
+    floor = _last_secret_index(ticket.id, [*before.texts, *texts.values()])
+    first = reserve_secret_numbers(ws, ticket.id, len(moved), floor)
+    moved.number(ticket.id, first)
+    keep_in_vault(ws, ticket.id, moved.pairs)
+    changes: dict[str, object] = dict(zip(texts, map(moved.final, clean), strict=True))
+    if hasattr(payload, "secrets"):
+        changes["secrets"] = getattr(payload, "secrets", 0) + len(moved)
     # The field names are computed: mypy's dataclasses plugin cannot check `replace` on a
     # union of payload classes with them.
     return replace(payload, **changes)  # type: ignore[arg-type]
@@ -219,15 +365,25 @@ def add_ticket(
         on_behalf=on_behalf,
         registered_at=when,
     )
+    moved = Moved(client.key)
+    title_clean, body_clean = moved.redact(ticket.title), moved.redact(ticket.body)
+    ticket_id = ""
+    if moved:
+        # The id is taken first, in a transaction of its own, so the vault is written
+        # outside any transaction; a failure leaves this number unused.
+        with ws.store.transaction() as store:
+            ticket_id = store.next_ticket_id(client.key)
+        moved.number(ticket_id, _last_secret_index(ticket_id, [ticket.title, ticket.body]) + 1)
+        keep_in_vault(ws, f"the new ticket {ticket_id}", moved.pairs,
+                      f" ({ticket_id} stays unused)")
+        title_clean, body_clean = moved.final(title_clean), moved.final(body_clean)
     with ws.store.transaction() as store:
-        ticket_id = store.next_ticket_id(client.key)
-        (title_clean, body_clean), secrets = move_secrets(
-            ws, ticket_id, [ticket.title, ticket.body], [])
+        ticket_id = ticket_id or store.next_ticket_id(client.key)
         ticket = Ticket(**{**ticket.__dict__, "id": ticket_id, "title": title_clean,
                            "body": body_clean})
         first = Event(ticket_id, 1, when, actor(), Registered(
             priority=prio, channel=ticket.channel, on_behalf=on_behalf,
-            reporter=ticket.reporter, secrets=secrets))
+            reporter=ticket.reporter, secrets=len(moved)))
         store.add_ticket(ticket, first, history([first]).status.value, ws.clock)
     return ticket
 
@@ -243,9 +399,8 @@ def record(
     ticket = require_ticket(ws, ticket_id)
     correction = isinstance(payload, Voided | Edited)
     when = ws.clock if correction and at is None else check_date(ws, at or ws.at)
-    with ws.store.transaction() as store:
-        store.lock_ticket(ticket.id)
-        events = store.events(ticket.id)
+
+    def check(events: list[Event]) -> TicketHistory:
         before = history(events, ticket=ticket)
         if not before.exists and not correction:
             raise UsageError(f"{ticket.id}'s registration was voided; nothing can be recorded")
@@ -257,7 +412,15 @@ def record(
             )
         if isinstance(payload, Voided):
             check_void(events, payload.target, ticket)
-        payload = _redacted(ws, before, payload)
+        return before
+
+    # Credentials to the vault first, outside the transaction (see move_secrets); inside,
+    # only the already redacted payload is checked again and written.
+    payload = _with_secrets_moved(ws, ticket, payload, check)
+    with ws.store.transaction() as store:
+        store.lock_ticket(ticket.id)
+        events = store.events(ticket.id)
+        check(events)
         event = Event(ticket.id, len(events) + 1, when, who or actor(), payload)
         after = history([*events, event], ticket=ticket)
         store.insert_event(event, ws.clock)
@@ -315,20 +478,31 @@ def set_fields(
     if party and party not in ws.settings.parties:
         known = ", ".join(ws.settings.parties) or "none"
         raise UsageError(f"unknown party {party!r} (parties in sccli.yaml: {known})")
+    est: Payload | None = None
+    if estimate:  # its reason's credentials go to the vault before the transaction
+        est = EstimateSet(estimate=estimate, reason=reason.strip() if reason else None)
+        est = _with_secrets_moved(ws, ticket, est,
+                                  lambda events: _estimate_checked(ws, ticket.id, reason))
     with ws.store.transaction():
         if prio:
             h = load(ws, ticket.id)
             record(ws, ticket.id, PriorityChanged(priority=prio, previous=h.priority))
         if src:
             record(ws, ticket.id, SourceSet(source=src, party=party))
-        if estimate:
-            set_estimate(ws, ticket.id, estimate, reason)
+        if est is not None:
+            _estimate_checked(ws, ticket.id, reason)
+            record(ws, ticket.id, est)
     return ticket
 
 
-def set_estimate(ws: Workspace, ticket_id: str, estimate: datetime, reason: str | None) -> None:
+def _estimate_checked(ws: Workspace, ticket_id: str, reason: str | None) -> TicketHistory:
     h = load(ws, ticket_id)
     check_estimate(h, reason)
+    return h
+
+
+def set_estimate(ws: Workspace, ticket_id: str, estimate: datetime, reason: str | None) -> None:
+    h = _estimate_checked(ws, ticket_id, reason)
     record(ws, h.ticket_id, EstimateSet(estimate=estimate,
                                         reason=reason.strip() if reason else None))
 
@@ -369,14 +543,16 @@ def edit(
 
 def redact_stored(ws: Workspace, ticket: Ticket) -> int:
     """Move credentials still in clear in a stored ticket (imported, synced) to the vault."""
-    from ..domain.redaction import find_secrets
-
-    if not (find_secrets(ticket.title) or find_secrets(ticket.body)):
+    stored = ws.store.get_ticket(ticket.id)
+    (title, body), moved = move_secrets(ws, ticket.id, [ticket.title, ticket.body],
+                                        lambda: list(load(ws, ticket.id).texts))
+    if not moved:
         return 0
     with ws.store.transaction() as store:
-        h = load(ws, ticket.id)
-        (title, body), moved = move_secrets(ws, ticket.id, [ticket.title, ticket.body],
-                                            list(h.texts))
+        store.lock_ticket(ticket.id)
+        now = store.get_ticket(ticket.id)
+        if stored is None or now is None or (now.title, now.body) != (stored.title, stored.body):
+            return 0  # changed meanwhile (another sccli moved them): these entries stay unused
         store.update_text(ticket.id, title, body)
         record(ws, ticket.id, Note(message=f"{moved} secret(s) moved to the vault",
                                    secrets=moved))

@@ -148,6 +148,9 @@ def move_in_queue(ws: Workspace, ticket_id: str, before: str | None,
     agreement between client and executor")."""
     ticket = ticket_cases.require_ticket(ws, ticket_id)
     other = ticket_cases.require_ticket(ws, before).id if before else None
+    # credentials in the agreement go to the vault before the transaction, not inside it
+    (agreed_by,), _ = ticket_cases.move_secrets(
+        ws, ticket.id, [agreed_by], lambda: list(ticket_cases.load(ws, ticket.id).texts))
     with ws.store.transaction():
         h = ticket_cases.load(ws, ticket.id)
         move = check_move(queue_of(ws, h.client), ticket.id, other, agreed_by)
