@@ -1,4 +1,11 @@
-"""Redaction of credentials pasted into tickets: a corpus of real-world formats."""
+"""Redaction of credentials pasted into tickets: a corpus of real-world formats.
+
+The labelled corpus (tests/data/redaction_corpus.txt, read by tests/redaction_corpus.py)
+holds the formats of the "Trust" issue and the prose that must stay untouched, in both
+languages; the lists below pin the exact redacted text of older formats. Run with
+``-s`` to see the recall and false-positive figures; bench/redaction_bench.py prints
+them with the timings.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +15,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sccli.domain.redaction import REF_RE, Finding, find_secrets, redact
+from sccli.domain.model import DomainError
+from sccli.domain.redaction import (
+    MAX_FINDINGS,
+    MAX_SECRETS,
+    MAX_TEXT,
+    REF_RE,
+    Finding,
+    RedactionLimitError,
+    find_secrets,
+    redact,
+)
+from tests.redaction_corpus import Entry, check, load_corpus, score
 
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"
 
@@ -378,6 +396,167 @@ def test_existing_references_are_not_detected_again() -> None:
     assert redact(text, "ACME-12", first_index=3) == (text, [])
 
 
+# --- the labelled corpus -------------------------------------------------------------------
+
+CORPUS = load_corpus()
+CORPUS_POSITIVES = [e for e in CORPUS if e.secrets]
+
+
+def test_corpus_covers_both_languages_and_the_issue_formats() -> None:
+    negatives = [e for e in CORPUS if not e.secrets]
+    assert len(CORPUS_POSITIVES) >= 90
+    assert len(negatives) >= 90
+    for lang in ("ru", "en"):
+        assert sum(e.lang == lang for e in CORPUS_POSITIVES) >= 10
+        assert sum(e.lang == lang for e in negatives) >= 10
+    texts = "\n".join(e.text for e in CORPUS_POSITIVES)
+    for shape in ('"password": "', '"pass":"', "DB_PASSWORD=", "db_password: ", "PGPASSWORD=",
+                  "mysql -u root -p", "olga@acme.ru / secret", "<password>", "sk-", "AKIA",
+                  "is my password", "мой пароль"):
+        assert shape in texts, shape
+    assert "Actual result: the page asks for the password\nPlease fix" in [e.text for e in negatives]
+
+
+@pytest.mark.parametrize("entry", CORPUS, ids=lambda e: e.name)
+def test_corpus_entry(entry: Entry) -> None:
+    """Each listed credential is found with its exact value, and nothing else is."""
+    missed, extra = check((f.value for f in find_secrets(entry.text)), entry.secrets)
+    assert (missed, extra) == ([], [])
+
+
+def test_corpus_recall_and_false_positives() -> None:
+    recall, false_positives = score(find_secrets, CORPUS)
+    print(
+        f"\nredaction corpus: {len(CORPUS)} entries; recall {recall.found}/{recall.total}"
+        f" = {recall.ratio:.1%}; false positives {len(false_positives)}"
+        f" ({sum(1 for e in CORPUS if not e.secrets)} negative entries)"
+    )
+    assert recall.ratio == 1.0
+    assert false_positives == []
+
+
+@pytest.mark.parametrize("entry", CORPUS_POSITIVES, ids=lambda e: e.name)
+def test_corpus_redaction_replaces_exactly_the_credentials(entry: Entry) -> None:
+    clean, pairs = redact(entry.text, "ACME-12")
+    assert sorted(value for _, value in pairs) == sorted(set(entry.secrets))
+    assert len(REF_RE.findall(clean)) == len(entry.secrets)
+    assert redact(clean, "ACME-12", first_index=len(pairs) + 1) == (clean, [])
+
+
+def test_please_after_an_actual_result_ending_in_password_is_kept() -> None:
+    for text in (
+        "Actual result: Invalid login or password\nPlease fix",
+        "Actual result: Invalid login or password Please fix",
+        "Expected: the login page\nActual result: asks for the password\nPlease check",
+    ):
+        assert redact(text, "ACME-12") == (text, [])
+
+
+def test_issue_formats_are_redacted_in_place() -> None:
+    text = (
+        '{"password": "Qw3rty!2024"}\nDB_PASSWORD=S3cretDb\nPGPASSWORD=Pg2024 psql -h db01\n'
+        "mysql -u root -pS3cret bpm\nolga@acme.ru / secret\n<password>Xml#1</password>\n"
+        "Tr0ub4dor&3 is my password"
+    )
+    clean, pairs = redact(text, "ACME-12")
+    assert clean == (
+        '{"password": "[secret:ACME-12/1]"}\nDB_PASSWORD=[secret:ACME-12/2]\n'
+        "PGPASSWORD=[secret:ACME-12/3] psql -h db01\nmysql -u root -p[secret:ACME-12/4] bpm\n"
+        "olga@acme.ru / [secret:ACME-12/5]\n<password>[secret:ACME-12/6]</password>\n"
+        "[secret:ACME-12/7] is my password"
+    )
+    assert [v for _, v in pairs] == [
+        "Qw3rty!2024", "S3cretDb", "Pg2024", "S3cret", "secret", "Xml#1", "Tr0ub4dor&3"]
+
+
+def test_references_are_never_redacted_again_whatever_the_label() -> None:
+    text = (
+        "password=[secret:ACME-12/1]; {\"pass\":\"[secret:ACME-12/2]\"}\n"
+        "<password>[secret:ACME-12/3]</password> olga@acme.ru / [secret:ACME-12/4]\n"
+        "[secret:ACME-12/5] is my password; mysql -u root -p[secret:ACME-12/6] bpm\n"
+        "Пароль: [secret:ACME-12~5f1c2a3b4c5d/7]"  # a provisional reference (usecases)
+    )
+    assert find_secrets(text) == []
+    assert redact(text, "ACME-12", first_index=8) == (text, [])
+
+
+# --- bounded work ----------------------------------------------------------------------------
+
+
+def test_a_text_over_the_size_limit_is_refused_in_one_line() -> None:
+    assert redact("x" * MAX_TEXT, "ACME-12") == ("x" * MAX_TEXT, [])
+    with pytest.raises(RedactionLimitError) as refused:
+        redact("x" * (MAX_TEXT + 1), "ACME-12")
+    assert isinstance(refused.value, DomainError)
+    assert refused.value.exit_code == 2
+    assert str(refused.value) == (
+        "the text is 1,048,577 characters; at most 1,048,576 can be checked for credentials;"
+        " attach it as a file instead"
+    )
+
+
+def test_more_different_credentials_than_the_vault_takes_are_refused() -> None:
+    text = "".join(f"password: Qw{i:05d}x\n" for i in range(MAX_SECRETS))
+    _clean, pairs = redact(text, "ACME-12")
+    assert len(pairs) == MAX_SECRETS
+    with pytest.raises(RedactionLimitError) as refused:
+        redact(text + "password: Qw99999x\n", "ACME-12")
+    assert refused.value.exit_code == 2
+    assert str(refused.value) == (
+        "the text holds more than 1,000 different credentials; attach it as a file instead"
+    )
+
+
+def test_more_credentials_than_the_limit_are_refused_even_one_value_repeated() -> None:
+    text = "password: Qwerty123!\n" * MAX_FINDINGS
+    clean, pairs = redact(text, "ACME-12")
+    assert pairs == [("[secret:ACME-12/1]", "Qwerty123!")]
+    assert clean == "password: [secret:ACME-12/1]\n" * MAX_FINDINGS
+    message = "the text holds more than 10,000 credential-like strings; attach it as a file instead"
+    with pytest.raises(RedactionLimitError, match=message):
+        redact(text + "pwd=Qwerty123!", "ACME-12")
+    with pytest.raises(RedactionLimitError, match=message):  # refused before the scan ends
+        redact("pwd=1 " * (4 * MAX_FINDINGS), "ACME-12")
+    assert len(find_secrets(text + "pwd=Qwerty123!")) == MAX_FINDINGS + 1  # no limit there
+
+
+# Inputs that made detection quadratic (a label's value scanned to the end of the text for
+# every label, a reference compared with every candidate, a regex starting a match attempt
+# at each letter) or that stress one pattern: each must give the expected findings.
+# bench/redaction_bench.py times them at 1 MB.
+ADVERSARIAL = [
+    ("password: a " * 20_000, []),
+    ("пароль: а " * 20_000, []),
+    ("password=" * 20_000, []),
+    ("pwd=" * 50_000 + "x1", ["x1"]),
+    ('password="' * 20_000, []),
+    ('"' * 200_000, []),
+    ("«" * 200_000, []),
+    ("x" * 200_000, []),
+    (" " * 200_000, []),
+    ("a." * 100_000, []),
+    ("://a:" * 40_000, []),
+    ("eyJ" * 60_000, []),
+    ("sk-" * 60_000, []),
+    ("[secret:" * 25_000, []),
+    ("-----BEGIN PRIVATE KEY-----\n" * 8_000, []),
+    ("a@b.cc / " * 20_000, []),
+    ("@a." * 60_000, []),
+    ("<password>" + "a" * 600, []),
+    ("login=" * 30_000, []),
+    ("apassword:x" * 20_000, []),
+    ("password: a" + ")" * 200_000, []),
+    ("mysql -pS3 " * 2_000, ["S3"] * 2_000),
+    ("".join(f"password: Xy{i:05d}ab\n" for i in range(20_000)),
+     [f"Xy{i:05d}ab" for i in range(20_000)]),
+]
+
+
+@pytest.mark.parametrize(("text", "values"), ADVERSARIAL, ids=lambda v: repr(v)[:24])
+def test_adversarial_inputs(text: str, values: list[str]) -> None:
+    assert [f.value for f in find_secrets(text)] == values
+
+
 # --- properties ----------------------------------------------------------------------------
 
 _FRAGMENTS = [
@@ -424,6 +603,26 @@ _FRAGMENTS = [
     "3f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c",
     "is",
     "Server=db;",
+    "DB_PASSWORD=",
+    "<password>",
+    "</password>",
+    "mysql -u root -p",
+    " -p",
+    "sk-proj-Ab12Cd34Ef56Gh78Ij90",
+    "olga@acme.ru",
+    " / ",
+    " is my password",
+    '"pass":"',
+    "'",
+    "curl -u ",
+    "a:b",
+    '<add key="SmtpPassword" value="',
+    '"/>',
+    "AKIAIOSFODNN7EXAMPLE",
+    "PGPASSWORD=",
+    "\\",
+    "это мой пароль",
+    "İ",
 ]
 _texts = st.one_of(
     st.text(max_size=80),
