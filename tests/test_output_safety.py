@@ -113,8 +113,8 @@ def test_sync_never_prints_a_pulled_password(ws):
     (pulled,) = [a for a in data["actions"] if a["action"] == "comment-in"]
     assert pulled["detail"] == "dev@partner-x.example: Try our test user: login qa, password:" \
                                " [redacted]"
-    done = ws.ok("sync")
-    assert "comment-in" in done.stdout and "[redacted]" in done.stdout
+    done = ws.ok("sync")  # applied: the reply's password went to the vault before it printed
+    assert "comment-in" in done.stdout and f"password: [secret:{tid}/" in done.stdout
     assert PASSWORD not in printed(done)
     # what was pulled is a note; every view of the ticket keeps the password out
     for args in (("ticket", "show", tid), ("ticket", "show", tid, "--format", "json"),
@@ -136,7 +136,7 @@ def test_sync_json_never_prints_a_pulled_password(ws):
     data = done.json()
     assert set(data) == SYNC_KEYS
     assert [a["action"] for a in data["actions"]] == ["comment-in"]
-    assert data["actions"][0]["detail"].endswith("password: [redacted]")
+    assert data["actions"][0]["detail"].endswith("password: [secret:ACME-1/1]")
 
 
 def test_a_password_cut_by_the_detail_column_leaves_no_piece(ws):

@@ -334,11 +334,27 @@ class Syncer:
         return event
 
     def apply_pull(self, action: Action) -> None:
+        if isinstance(action, PullComment):
+            action = self._redacted_first(action)
         with self.store.transaction():
             change = self._journal(self._pulled(action))
         self.emit(change)
         if isinstance(action, PullComment):
             crash_point("after-pull")
+
+    def _redacted_first(self, action: PullComment) -> PullComment:
+        """A pulled comment with its credentials already in the vault: vault and keyring
+        writes happen before the transaction that records the note, never inside it."""
+        from dataclasses import replace as copy
+
+        from ..usecases import tickets
+
+        h = tickets.load(self.app, action.ticket)
+        if h.status.is_final:  # recorded as skipped: nothing of it is kept
+            return action
+        (body,), _moved = tickets.move_secrets(self.app, action.ticket, [action.comment.body],
+                                               lambda: list(h.texts))
+        return copy(action, comment=copy(action.comment, body=body))
 
     def _pulled(self, action: Action) -> Changed:
         """Apply one pulled action to the store (inside the caller's transaction)."""

@@ -425,3 +425,33 @@ def test_long_runs_report_progress(ws, capsys):
     assert "vendor-local: 25/25 changes sent" in err
     assert err.rstrip().endswith("vendor-local: done (25 create)")
     assert len(remote_issues(ws, "vendor")) == 25
+
+
+def test_a_pulled_replys_secrets_reach_the_vault_outside_any_store_transaction(ws, monkeypatch):
+    """Nothing slow (a keyring, a vault file) runs inside a store transaction, pulls included."""
+    from sccli.adapters.http import HttpFactory
+    from sccli.app import App
+    from sccli.secrets import TicketVault
+    from sccli.sync.apply import run_sync
+
+    tid = add_ticket(ws, source="vendor-product")
+    ws.ok("sync")
+    issue = next(iter(tracker(ws, "vendor").records()))
+    tracker(ws, "vendor").add_comment(issue["id"], "login: qa password: Qa-Pa55word!", "dev")
+    app = App(home=str(ws.home), lang="en")
+    depths: list[int] = []
+    original = TicketVault.put_many
+
+    def watched(self, pairs):
+        depths.append(app.store._depth)
+        return original(self, pairs)
+
+    monkeypatch.setattr(TicketVault, "put_many", watched)
+    try:
+        outcomes = run_sync(app, ["vendor-local"], HttpFactory())
+    finally:
+        app.close()
+    assert outcomes[0].ok and outcomes[0].counts() == {"comment-in": 1}
+    assert depths == [0]
+    shown = ws.ok("ticket", "secret", tid, "--format", "json").json()
+    assert "Qa-Pa55word!" in [r["value"] for r in shown]
