@@ -305,3 +305,29 @@ def test_secret_references_are_never_reused_after_edits_and_voids(ws):
     assert sorted(secrets.values()) == sorted(
         ["First-Pa55!", "Second-Pa55!", "Third-Pa55!", "Fourth-Pa55!"])
     assert len(secrets) == 4  # four references, none reused
+
+
+def test_the_authorized_person_confirms_a_request_someone_else_sent(ws):
+    """Contract: a request "must come from the client's authorized person"."""
+    ws.ok("ticket", "add", "--client", "ACME", "--from", "boss@acme.ru", "--title", "Urgent",
+          at="2026-11-24T12:00")
+    flags = {r["ticket"]: r["flags"] for r in ws.ok("triage", "--format", "json").json()}
+    assert "unauthorized" in flags["ACME-3"]
+    refused = ws("ticket", "confirm", "ACME-3", "--by", "boss@acme.ru", "-m", "he insists")
+    assert refused.exit_code == 2 and "is not ACME's authorized contact (it@acme.ru)" in \
+        refused.stderr
+    out = ws.ok("ticket", "confirm", "ACME-3", "--by", "IT@acme.ru", "-m", "letter of 25.11")
+    assert out.stdout.strip() == "ACME-3: confirmed by it@acme.ru (#2)"
+    rows = {r["ticket"]: r for r in ws.ok("triage", "--format", "json").json()}
+    assert rows["ACME-3"]["authorized"] and "unauthorized" not in rows["ACME-3"]["flags"]
+    event = show(ws, "ACME-3")["events"][-1]
+    assert (event["kind"], event["details"]) == (
+        "confirmed", "confirmed by it@acme.ru; letter of 25.11")
+    assert event["data"] == {"by": "it@acme.ru", "message": "letter of 25.11"}
+    # as of before the confirmation, the flag stands; voiding it brings the flag back
+    before = {r["ticket"]: r["flags"] for r in ws.ok("triage", "--format", "json",
+                                                       at="2026-11-24T13:00").json()}
+    assert "unauthorized" in before["ACME-3"]
+    ws.ok("ticket", "void", "ACME-3", "2", "--reason", "confirmed the wrong ticket")
+    flags = {r["ticket"]: r["flags"] for r in ws.ok("triage", "--format", "json").json()}
+    assert "unauthorized" in flags["ACME-3"]

@@ -167,6 +167,8 @@ def event_details(event: Event) -> str:
             parts += [f"reason: {p.reason}"] if p.reason else []
         case ev.Reordered():
             parts = [f"agreed_by: {p.agreed_by}"]
+        case ev.Confirmed():
+            parts = [f"confirmed by {p.by}", p.message]
         case ev.Voided():
             parts = [f"voids #{p.target}", f"reason: {p.reason}"]
         case ev.Edited():
@@ -316,6 +318,28 @@ def ticket_secret(ctx, ticket_id, fmt):
          fmt, app.lang, empty=f"{found.id}: no secrets")
     if missing is not None:
         raise missing
+
+
+@ticket.command("confirm")
+@click.argument("ticket_id", metavar="ID")
+@click.option("--by", "by", required=True, metavar="EMAIL",
+              help="The client's authorized contact who confirmed the request.")
+@click.option("-m", "--message", required=True, metavar="TEXT",
+              help="How the confirmation came (a letter, a portal message…).")
+@click.pass_context
+def ticket_confirm(ctx, ticket_id, by, message):
+    """Record that the authorized person confirmed a request someone else sent.
+
+    The contract takes requests from the client's one authorized person; triage flags
+    others as unauthorized until they are confirmed (or rejected).
+
+    \b
+    Example:
+      sccli ticket confirm ACME-7 --by it@acme.example -m "confirmed by letter of 25.11"
+    """
+    app = app_of(ctx)
+    done = cases.confirm(app, ticket_id, by, message)
+    say(f"{done.ticket_id}: confirmed by {by.strip().lower()} (#{done.seq})")
 
 
 @ticket.command("void")

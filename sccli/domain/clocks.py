@@ -31,7 +31,7 @@ from .model import EventKind, Priority
 
 K = EventKind
 # The commonest events, on which no clock depends: a view of clocks alone need not read them.
-CLOCK_FREE_KINDS = (K.NOTE, K.SOURCE_SET, K.REORDERED)
+CLOCK_FREE_KINDS = (K.NOTE, K.SOURCE_SET, K.REORDERED, K.CONFIRMED)
 _SECOND = timedelta(seconds=1)
 
 

@@ -139,6 +139,15 @@ class Note(Said):
 
 
 @_frozen
+class Confirmed(Said):
+    """The client's authorized person confirmed a request someone else sent (contract: a
+    request "must come from the client's authorized person")."""
+
+    KIND: ClassVar[EventKind] = K.CONFIRMED
+    by: str  # the authorized contact who confirmed (their e-mail)
+
+
+@_frozen
 class Voided:
     """Cancels one earlier event; the log stays append-only, the fold ignores the target."""
 
@@ -175,6 +184,7 @@ Payload = (
     | EstimateSet
     | Reordered
     | Note
+    | Confirmed
     | Voided
     | Edited
 )
@@ -183,7 +193,8 @@ PAYLOAD_CLASSES: dict[EventKind, type[Payload]] = {
     cls.KIND: cls
     for cls in (
         Registered, Responded, Asked, Answered, Resolved, Accepted, AutoAccepted, Reopened,
-        Rejected, PriorityChanged, SourceSet, EstimateSet, Reordered, Note, Voided, Edited,
+        Rejected, PriorityChanged, SourceSet, EstimateSet, Reordered, Note, Confirmed, Voided,
+        Edited,
     )
 }  # fmt: skip
 assert set(PAYLOAD_CLASSES) == set(EventKind), "every EventKind needs its payload class"

@@ -21,6 +21,7 @@ from typing import assert_never
 
 from .events import (
     Asked,
+    Confirmed,
     Edited,
     EstimateSet,
     Event,
@@ -165,6 +166,16 @@ class TicketHistory:
                 assert isinstance(p, Reordered)
                 out.append(Reorder(ev.ticket_id, ev.seq, ev.at, p.before, p.agreed_by))
         return tuple(out)
+
+    @cached_property
+    def confirmed_by(self) -> str | None:
+        """The authorized contact who confirmed a request someone else sent, if any."""
+        ev = self._latest(K.CONFIRMED)
+        if ev is None:
+            return None
+        p = ev.payload
+        assert isinstance(p, Confirmed)
+        return p.by
 
     @cached_property
     def missing_asked(self) -> tuple[tuple[str, ...], ...]:
@@ -316,7 +327,8 @@ def history(
             continue  # the registration was voided: nothing of this ticket is in effect
         status = step.get((status, kind)) or next_status(status, kind)
         last = ev.at
-        if kind is K.NOTE or kind is K.SOURCE_SET or kind is K.REORDERED:
+        if kind is K.NOTE or kind is K.SOURCE_SET or kind is K.REORDERED or \
+                kind is K.CONFIRMED:
             pass  # read lazily by the views that need them
         elif kind is K.PRIORITY_CHANGED:
             p = ev.payload

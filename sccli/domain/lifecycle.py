@@ -34,6 +34,7 @@ _ANNOTATIONS = {
     K.ESTIMATE_SET,
     K.REORDERED,
     K.NOTE,
+    K.CONFIRMED,
 }
 # Corrections of mistakes: allowed in any status, they change none.
 CORRECTIONS = frozenset({K.VOIDED, K.EDITED})

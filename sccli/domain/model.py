@@ -189,6 +189,7 @@ class EventKind(StrEnum):
     REJECTED = "rejected"
     REORDERED = "reordered"
     NOTE = "note"
+    CONFIRMED = "confirmed"
     VOIDED = "voided"
     EDITED = "edited"
 

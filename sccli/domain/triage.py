@@ -78,7 +78,10 @@ def triage_ticket(
     assert ticket is not None, "triage needs the ticket's registration facts"
     reaction = next((r for r in readings if r.clock == "reaction"), None)
     contact = authorized_at(contacts, ticket.registered_at)
-    authorized = contact is not None and contact.email == ticket.reporter
+    # contract: a request "must come from the client's authorized person" (or be confirmed
+    # by them: a recorded confirmation)
+    authorized = (contact is not None and contact.email == ticket.reporter) or bool(
+        state.confirmed_by)
     suggestion = suggest_priority(rules, ticket.title, ticket.body)
     intake = check_intake(ticket.title, ticket.body)
     routing = route(routes, state.source, state.party, client.hosting, ticket.channel, ticket.on_behalf)

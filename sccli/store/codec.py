@@ -19,6 +19,7 @@ from ..domain.events import (
     Answered,
     Asked,
     AutoAccepted,
+    Confirmed,
     Edited,
     EstimateSet,
     Event,
@@ -101,6 +102,8 @@ def payload_data(payload: Payload) -> dict[str, Any]:
         case Reordered():
             where = {"before": payload.before} if payload.before else {"position": "first"}
             return {**where, "agreed_by": payload.agreed_by}
+        case Confirmed():
+            return {"by": payload.by, "message": payload.message, **_secrets(payload.secrets)}
         case Voided():
             return {"target": payload.target, "reason": payload.reason}
         case Edited():
@@ -202,6 +205,7 @@ _FIELDS: dict[EventKind, Mapping[str, tuple[str, Callable[[Any], Any]]]] = {
         "author": ("author", _opt_str), "remote": ("remote", _opt_str),
         "verify": ("verify", _bool),
     },
+    EventKind.CONFIRMED: {**_SAID, "by": ("by", _str)},
     EventKind.VOIDED: {"target": ("target", _int), "reason": ("reason", _str)},
     EventKind.EDITED: {
         "title": ("title", _opt_str), "body": ("body", _opt_str),

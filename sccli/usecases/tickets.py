@@ -27,6 +27,7 @@ from ..domain.events import (
     Accepted,
     Answered,
     Asked,
+    Confirmed,
     Edited,
     EstimateSet,
     Event,
@@ -454,6 +455,26 @@ def note(ws: Workspace, ticket_id: str, message: str, public: bool) -> Event:
     if not text:
         raise UsageError("the message (-m) is empty")
     return record(ws, ticket_id, Note(message=text, public=public))[0]
+
+
+def confirm(ws: Workspace, ticket_id: str, by: str, message: str) -> Event:
+    """Record that the client's authorized person confirmed a request someone else sent.
+
+    Contract: a request "must come from the client's authorized person"; ``by`` must be
+    the authorized contact in force now (the confirmation is theirs, not the sender's).
+    """
+    from ..domain.contacts import authorized_at
+
+    if not message.strip():
+        raise UsageError("say how the confirmation came (-m TEXT, e.g. 'letter of 25.11')")
+    h = load(ws, ticket_id)
+    email = normalize_email(by)
+    contact = authorized_at(ws.store.contacts(h.client), ws.at)
+    if contact is None or contact.email != email:
+        current = contact.email if contact else "none appointed"
+        raise UsageError(f"{email} is not {h.client}'s authorized contact ({current});"
+                         " only the authorized person can confirm a request")
+    return record(ws, h.ticket_id, Confirmed(by=email, message=message.strip()))[0]
 
 
 def set_fields(
