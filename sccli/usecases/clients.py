@@ -1,6 +1,6 @@
 """Use cases of clients and their one authorized contact.
 
-Client texts go through the same redaction as tickets' (``tickets.move_secrets``): the
+Client texts go through the same redaction as tickets' (``credentials.move_secrets``): the
 client's name, its system URL and each appointment's person name and notice. Their values
 go to the vault under client-scoped references ``[secret:client-ACME/N]``; the store keeps
 the reference in place of the value, and ``sccli client secret ACME`` shows the values. In
@@ -106,7 +106,7 @@ def _move_client_secrets(ws: Workspace, key: str, texts: list[str | None],
     A URL's ``user:password@`` password is one secret whatever the detectors would make of
     it (it may hold ``@`` or ``/``): it is taken out as a whole, the login stays.
     """
-    from .tickets import Moved, move_secrets
+    from .credentials import Moved, move_secrets
 
     owner = secret_owner(key)
     moved = Moved(owner)
@@ -203,7 +203,7 @@ def client_secret_refs(ws: Workspace, client_key: str) -> tuple[Client, list[str
 def reveal_client_secrets(ws: Workspace, client_key: str
                           ) -> tuple[Client, list[tuple[str, str]], SecretError | None]:
     """A client's references with their values (``client secret``), and what is missing."""
-    from .tickets import reveal
+    from .credentials import reveal
 
     client, refs = client_secret_refs(ws, client_key)
     return client, *reveal(ws, client.key, refs)
