@@ -31,6 +31,7 @@ RU: dict[str, str] = {
     "on-track": "в пределах оценки",
     "estimate-overdue": "оценка превышена",
     "stopped": "остановлен",
+    "superseded": "заменён новым вопросом",
     # clocks
     "reaction": "реакция",
     "feedback": "ответ клиента",

@@ -47,9 +47,13 @@ LEGAL = {
     ("in-progress", "asked"): "awaiting-client",
     ("reopened", "asked"): "awaiting-client",
     ("awaiting-client", "answered"): "in-progress",
+    # Contract over time: "From awaiting-client the executor may ask again (another round)
+    # or resolve (the acceptance window then runs), so a ticket whose client never answers
+    # can end."
+    ("awaiting-client", "asked"): "awaiting-client",
+    ("awaiting-client", "resolved"): "resolved",
     # "Acceptance and testing after a request is set to "Resolved" ("Решено"): 7 calendar
-    # days." Only a request in work can be resolved (not a new one, nor one awaiting the
-    # client's answer).
+    # days." A request in work (or awaiting the client, above) can be resolved, not a new one.
     ("in-progress", "resolved"): "resolved",
     # The same sentence: within the 7 days the client accepts; after them the request is
     # accepted automatically (DESIGN.md: "closed (accepted by the client, or automatically

@@ -14,6 +14,10 @@ judged on the wall clock, while elapsed/remaining figures of business clocks are
 seconds — so a response at 17:35 after a 17:30 deadline is "met-late" with 0 business
 seconds over. A ticket rejected while a feedback or resolution clock runs stops that clock
 in state "stopped"; a rejection before any response stops the reaction clock (met/met-late).
+From awaiting client (contract over time: "the executor may ask again (another round) or
+resolve (the acceptance window then runs), so a ticket whose client never answers can
+end"): a new question stops the unanswered one's clock in state "superseded", and
+"resolved" stops it in state "stopped"; client-caused delay counts only up to that instant.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from functools import lru_cache
 
 from .calendar import BusinessCalendar
 from .durations import duration_text
-from .history import TicketHistory
+from .history import TicketHistory, extended
 from .model import EventKind, Priority
 
 K = EventKind
@@ -100,7 +104,8 @@ class ClockState(StrEnum):
     ON_TRACK = "on-track"
     ESTIMATE_OVERDUE = "estimate-overdue"
     RESOLVED = "resolved"
-    STOPPED = "stopped"  # the ticket was rejected while this clock ran
+    STOPPED = "stopped"  # the ticket was rejected (or resolved, unanswered) while it ran
+    SUPERSEDED = "superseded"  # feedback: another question was asked before any answer
 
 
 _RUNNING = frozenset(
@@ -202,7 +207,8 @@ def read_clocks(
     if h.resolved_at is not None and not (running_only and acc_stop):
         out.append(_acceptance(ticket_id, h.resolved_at, acc_stop, calendar, policy, now))
     if h.estimates and not (running_only and (h.resolution_stop or rejected)):
-        estimates = [(e.at, e.estimate, e.reason) for e in h.estimates]
+        estimates = [(e.at, e.estimate, e.reason, x)
+                     for e, x in zip(h.estimates, extended(h.estimates), strict=True)]
         out.append(_resolution(ticket_id, h.registered_at, estimates, h.resolution_stop,
                                rejected, calendar, now))
     return out
@@ -265,7 +271,9 @@ def _feedback(
     start, deadline, elapsed = calendar.window(asked, target, stop or now)
     if why is K.ANSWERED:
         state = ClockState.ANSWERED
-    elif why is K.REJECTED:
+    elif why is K.ASKED:
+        state = ClockState.SUPERSEDED
+    elif why is K.REJECTED or why is K.RESOLVED:
         state = ClockState.STOPPED
     elif _u(now) > _u(deadline):
         state = ClockState.CLIENT_OVERDUE
@@ -307,7 +315,7 @@ def _acceptance(
 def _resolution(
     ticket_id: str,
     begin: datetime,
-    estimates: list[tuple[datetime, datetime, str | None]],
+    estimates: list[tuple[datetime, datetime, str | None, bool]],  # …, is an extension
     resolved: datetime | None,
     rejected: datetime | None,
     calendar: BusinessCalendar,
@@ -323,9 +331,9 @@ def _resolution(
     else:
         state = ClockState.ESTIMATE_OVERDUE if _u(now) > _u(estimate) else ClockState.ON_TRACK
     rule = f"resolution: an estimate, not a hard target; current estimate {estimate:%Y-%m-%d %H:%M}"
-    if len(estimates) > 1:
-        reasons = "; ".join(r or "no reason given" for _, _, r in estimates[1:])
-        rule += f" (extended {len(estimates) - 1}×: {reasons})"
+    reasons = [r or "no reason given" for _, _, r, extension in estimates if extension]
+    if reasons:  # bringing the estimate forward is not an extension
+        rule += f" (extended {len(reasons)}×: {'; '.join(reasons)})"
     return ClockReading(
         ticket_id, "resolution", state, calendar.localize(begin), estimate,
         stop and calendar.localize(stop), None, max(0, _seconds(begin, end)),

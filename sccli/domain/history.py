@@ -56,7 +56,9 @@ class Question:
     number: int
     asked_at: datetime
     stopped_at: datetime | None
-    stopped_by: EventKind | None  # ANSWERED or REJECTED
+    # ANSWERED; ASKED (superseded by the next question, asked before any answer);
+    # RESOLVED (resolved while the client had not answered); REJECTED
+    stopped_by: EventKind | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,8 +200,9 @@ class TicketHistory:
 
     @property
     def extensions(self) -> int:
-        """How many times the estimate was extended (each needed a reason)."""
-        return max(0, len(self.estimates) - 1)
+        """How many times the estimate was extended (each needed a reason): only a later
+        estimate than the one in force counts; bringing it forward is not an extension."""
+        return sum(extended(self.estimates))
 
     @cached_property
     def notes(self) -> tuple[NoteEntry, ...]:
@@ -341,6 +344,12 @@ def history(
             if first_response is None:
                 first_response = ev.at
             if kind is K.ASKED:
+                # Contract over time: "From awaiting-client the executor may ask again
+                # (another round)": the unanswered question's clock stops at the new one
+                # (superseded); no client-caused delay is counted past that instant.
+                if open_q is not None:
+                    q = questions[open_q]
+                    questions[open_q] = Question(q.number, q.asked_at, ev.at, K.ASKED)
                 open_q = len(questions)
                 questions.append(Question(open_q + 1, ev.at, None, None))
         elif kind is K.ANSWERED:
@@ -355,6 +364,10 @@ def history(
         elif kind is K.RESOLVED:
             resolved = res_stop = ev.at
             acc_stop = None
+            if open_q is not None:  # resolved from awaiting client: the question stops
+                q = questions[open_q]
+                questions[open_q] = Question(q.number, q.asked_at, ev.at, K.RESOLVED)
+                open_q = None
         elif kind is K.ACCEPTED or kind is K.AUTO_ACCEPTED:
             acc_stop = (ev.at, K.ACCEPTED)
             closed = ev.at
@@ -396,10 +409,23 @@ def _edited(ticket: Ticket, p: Edited) -> Ticket:
     )
 
 
-def check_estimate(h: TicketHistory, reason: str | None) -> None:
-    """The first estimate needs no reason; every extension does (contract: "it may be
-    extended for objective reasons")."""
-    if h.estimates and not (reason and reason.strip()):
+def extended(estimates: Sequence[Estimate]) -> list[bool]:
+    """For each ledger entry: was it an extension (later than the estimate then in force)?
+
+    Contract: "it may be extended for objective reasons"; contract over time: "Bringing an
+    estimate forward is not an extension: no reason required, not counted as one." An
+    earlier or equal estimate is neither (the ledger keeps every entry all the same).
+    """
+    return [i > 0 and e.estimate > estimates[i - 1].estimate for i, e in enumerate(estimates)]
+
+
+def check_estimate(h: TicketHistory, estimate: datetime, reason: str | None) -> None:
+    """The first estimate needs no reason, nor one bringing the estimate forward (or
+    repeating it); every extension does (contract: "it may be extended for objective
+    reasons"; "Bringing an estimate forward is not an extension: no reason required, not
+    counted as one")."""
+    current = h.estimate
+    if current is not None and estimate > current and not (reason and reason.strip()):
         raise DomainError(
             "extending the resolution estimate needs a reason (use --reason TEXT,"
             " e.g. 'new problems found')"
@@ -431,5 +457,5 @@ def check_void(events: Sequence[Event], target: int, ticket: Ticket | None = Non
 
 __all__ = [
     "Estimate", "NoteEntry", "Question", "Reorder", "TicketHistory", "check_estimate",
-    "check_void", "history",
+    "check_void", "extended", "history",
 ]

@@ -2,7 +2,11 @@
 applies it is ``history.py``).
 
 new → in progress → (awaiting client ⇄ in progress) → resolved → closed;
-resolved → reopened → in progress; any open state → rejected.
+resolved → reopened → in progress; any open state → rejected. Contract over time: "From
+awaiting-client the executor may ask again (another round) or resolve (the acceptance
+window then runs), so a ticket whose client never answers can end." — so awaiting client
+→ awaiting client (a new question supersedes the unanswered one) and awaiting client →
+resolved (the open question's clock stops); the fold in ``history.py`` stops those clocks.
 """
 
 from __future__ import annotations
@@ -19,9 +23,11 @@ TRANSITIONS: dict[EventKind, dict[Status, Status]] = {
         S.NEW: S.AWAITING_CLIENT,
         S.IN_PROGRESS: S.AWAITING_CLIENT,
         S.REOPENED: S.AWAITING_CLIENT,
+        S.AWAITING_CLIENT: S.AWAITING_CLIENT,  # another round: supersedes the open question
     },
     K.ANSWERED: {S.AWAITING_CLIENT: S.IN_PROGRESS},
-    K.RESOLVED: {S.IN_PROGRESS: S.RESOLVED},
+    # From awaiting client too: a client who never answers cannot keep a ticket open.
+    K.RESOLVED: {S.IN_PROGRESS: S.RESOLVED, S.AWAITING_CLIENT: S.RESOLVED},
     K.ACCEPTED: {S.RESOLVED: S.CLOSED},
     K.AUTO_ACCEPTED: {S.RESOLVED: S.CLOSED},
     K.REOPENED: {S.RESOLVED: S.REOPENED},

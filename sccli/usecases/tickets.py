@@ -364,27 +364,30 @@ def set_fields(
     if estimate:  # its reason's credentials go to the vault before the transaction
         est = EstimateSet(estimate=estimate, reason=reason.strip() if reason else None)
         est = _with_secrets_moved(ws, ticket, est,
-                                  lambda events: _estimate_checked(ws, ticket.id, reason))
+                                  lambda events: _estimate_checked(ws, ticket.id, estimate,
+                                                                   reason))
     with ws.store.transaction():
         if prio:
             h = load(ws, ticket.id)
             record(ws, ticket.id, PriorityChanged(priority=prio, previous=h.priority))
         if src:
             record(ws, ticket.id, SourceSet(source=src, party=party))
-        if est is not None:
-            _estimate_checked(ws, ticket.id, reason)
+        if est is not None and estimate is not None:  # (est is built from estimate)
+            _estimate_checked(ws, ticket.id, estimate, reason)
             record(ws, ticket.id, est)
     return ticket
 
 
-def _estimate_checked(ws: Workspace, ticket_id: str, reason: str | None) -> TicketHistory:
+def _estimate_checked(
+    ws: Workspace, ticket_id: str, estimate: datetime, reason: str | None
+) -> TicketHistory:
     h = load(ws, ticket_id)
-    check_estimate(h, reason)
+    check_estimate(h, estimate, reason)
     return h
 
 
 def set_estimate(ws: Workspace, ticket_id: str, estimate: datetime, reason: str | None) -> None:
-    h = _estimate_checked(ws, ticket_id, reason)
+    h = _estimate_checked(ws, ticket_id, estimate, reason)
     record(ws, h.ticket_id, EstimateSet(estimate=estimate,
                                         reason=reason.strip() if reason else None))
 
