@@ -282,3 +282,107 @@ def test_lists_from_yaml_are_accepted():
     assert spec.weekly[0] == ((time(9), time(17)),) and spec.weekly[6] == ()
     assert isinstance(spec.extra_workdays, frozenset)
 
+
+# ---- the decrees' working Saturdays, from the ``holidays`` package --------------------------
+# The contract: "08:30–17:30, Monday–Friday, Moscow time", public holidays and the
+# government's transfer decrees included; the decree for 2027 makes Saturday 2027-02-20 a
+# working day (and Monday 2027-02-22 a day off). CalendarSpec() is the contract, with no
+# extra_workdays: the working Saturdays come from ``weekend_workdays``.
+OLD_SHIPPED_SATURDAYS = WORKING_SATURDAYS  # what sla.yaml listed in extra_workdays before
+
+
+@pytest.fixture(scope="module")
+def contract() -> BusinessCalendar:
+    return BusinessCalendar(CalendarSpec())
+
+
+def test_decree_saturday_2027_02_20_is_a_working_day(contract):
+    sat = contract.day(date(2027, 2, 20))
+    assert sat.working and sat.reason == "working Saturday (decree)"
+    assert sat.intervals == ((time(8, 30), time(17, 30)),)
+    assert contract.is_open(msk(2027, 2, 20, 8, 30)) and not contract.is_open(
+        msk(2027, 2, 20, 17, 30)
+    )
+    assert contract.day(date(2027, 2, 22)).reason.startswith("transferred day off")
+    assert not contract.day(date(2027, 2, 21)).working  # the Sunday stays a weekend
+
+
+def test_deadline_across_the_decree_saturday_uses_it(contract):
+    # high (2 h) on Friday 2027-02-19 at 17:00: 30 min on Friday, 1 h 30 on the Saturday
+    assert contract.add(msk(2027, 2, 19, 17), 7200) == msk(2027, 2, 20, 10)
+    # 4 h from Saturday 16:30: 1 h on Saturday, then Monday 22 (off) and Tuesday 23 (holiday)
+    assert contract.add(msk(2027, 2, 20, 16, 30), 4 * 3600) == msk(2027, 2, 24, 11, 30)
+    assert contract.elapsed(msk(2027, 2, 19, 8, 30), msk(2027, 2, 24, 8, 30)) == 2 * 32400
+    assert contract.next_opening(msk(2027, 2, 19, 17, 30)) == msk(2027, 2, 20, 8, 30)
+
+
+def test_readme_example_holds_on_the_contract_calendar(contract):
+    # README "Business time": high on the holiday 2026-01-08 16:00 is due 2026-01-12 10:30
+    assert contract.add(msk(2026, 1, 8, 16), 7200) == msk(2026, 1, 12, 10, 30)
+    assert contract.day(date(2026, 1, 9)).reason.startswith("transferred day off")
+
+
+def test_earlier_decree_saturdays_come_from_the_package(contract):
+    for d in OLD_SHIPPED_SATURDAYS:
+        assert contract.day(d).working and contract.day(d).reason == "working Saturday (decree)"
+
+
+def test_old_sla_yaml_with_the_saturdays_in_extra_workdays_behaves_the_same(contract):
+    old = BusinessCalendar(CalendarSpec(extra_workdays=OLD_SHIPPED_SATURDAYS))
+    d = date(2024, 1, 1)
+    while d <= date(2027, 12, 31):
+        a, b = old.day(d), contract.day(d)
+        assert (a.working, a.intervals) == (b.working, b.intervals), d
+        d += timedelta(days=1)
+    for start in (msk(2024, 12, 27, 17), msk(2025, 10, 31, 12), msk(2027, 2, 19, 17)):
+        for seconds in (1800, 7200, 64800):
+            assert old.add(start, seconds) == contract.add(start, seconds)
+    assert old.day(date(2025, 11, 1)).reason == "working Saturday (extra_workdays)"
+
+
+def test_old_workspace_sla_yaml_behaves_the_same():
+    from sccli.config import default_sla_text, parse_sla
+
+    text = default_sla_text()
+    assert "  extra_workdays: []\n" in text
+    old_text = text.replace(
+        "  extra_workdays: []\n",
+        "  extra_workdays:\n"
+        + "".join(f"    - {d.isoformat()}\n" for d in sorted(OLD_SHIPPED_SATURDAYS)),
+    )
+    new, old = parse_sla(text, "sla.yaml").calendar, parse_sla(old_text, "sla.yaml").calendar
+    assert not parse_sla(text, "sla.yaml").extra_workdays
+    for d in (*OLD_SHIPPED_SATURDAYS, date(2027, 2, 20), date(2026, 1, 9), date(2027, 2, 22)):
+        assert (old.day(d).working, old.day(d).intervals) == (
+            new.day(d).working,
+            new.day(d).intervals,
+        )
+    assert new.add(msk(2027, 2, 19, 17), 7200) == old.add(msk(2027, 2, 19, 17), 7200)
+
+
+def test_decree_saturday_in_the_precedence_order():
+    sat = date(2027, 2, 20)
+    # extra_holidays and shortened days beat the decree; extra_workdays keep their reason
+    assert BusinessCalendar(CalendarSpec(extra_holidays={sat})).day(sat).reason == "extra holiday"
+    short = BusinessCalendar(CalendarSpec(shortened={sat: ((time(9), time(12)),)})).day(sat)
+    assert short.reason == "shortened day" and short.intervals == ((time(9), time(12)),)
+    extra = BusinessCalendar(CalendarSpec(extra_workdays={sat})).day(sat)
+    assert extra.working and extra.reason == "working Saturday (extra_workdays)"
+    # a working Saturday gets workday_hours; without a country there is no decree
+    own = BusinessCalendar(CalendarSpec(workday_hours=((time(10), time(14)),))).day(sat)
+    assert own.working and own.intervals == ((time(10), time(14)),)
+    assert not BusinessCalendar(CalendarSpec(country=None)).day(sat).working
+
+
+def test_sla_calendar_shows_the_decree_saturday(cli):
+    rows = cli.ok(
+        "sla", "calendar", "--from", "2027-02-19", "--to", "2027-02-23", "--format", "json"
+    ).json()
+    assert [(r["date"], r["working"]) for r in rows] == [
+        ("2027-02-19", True), ("2027-02-20", True), ("2027-02-21", False),
+        ("2027-02-22", False), ("2027-02-23", False)]  # fmt: skip
+    assert rows[1]["reason"] == "working Saturday (decree)"
+    assert (
+        "working Saturday (decree)"
+        in cli.ok("sla", "calendar", "--from", "2027-02-20", "--to", "2027-02-20").stdout
+    )

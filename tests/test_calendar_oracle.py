@@ -29,6 +29,9 @@ def _weekdays(hours):
 
 
 SPECS = {
+    # The contract as shipped: 08:30–17:30 Mon–Fri Moscow time, RU holidays and decrees only.
+    "contract": CalendarSpec(),
+    # The old sla.yaml listed the decrees' working Saturdays in extra_workdays too.
     "moscow": CalendarSpec(
         extra_workdays=frozenset(
             {date(2024, 4, 27), date(2024, 11, 2), date(2024, 12, 28), date(2025, 11, 1)}
@@ -60,9 +63,12 @@ class Oracle:
     def __init__(self, spec: CalendarSpec) -> None:
         self.spec = spec
         self.tz = ZoneInfo(spec.timezone)
-        self.names = (
+        table = (
             holidays.country_holidays(spec.country, years=range(2023, 2030)) if spec.country else {}
         )
+        self.names = table
+        # working weekend days of the decrees (e.g. Saturday 2027-02-20 in RU)
+        self.decree_workdays = set(getattr(table, "weekend_workdays", ()))
         self.offset = lru_cache(maxsize=None)(self._offset)
         self.hours = lru_cache(maxsize=None)(self._hours)
 
@@ -80,6 +86,8 @@ class Oracle:
             hours = spec.weekly[d.weekday()] or spec.workday_hours or spec.weekly[0]
         elif d in self.names:
             hours = ()
+        elif d in self.decree_workdays:
+            hours = spec.weekly[d.weekday()] or spec.workday_hours or spec.weekly[0]
         else:
             hours = spec.weekly.get(d.weekday(), ())
 
@@ -122,6 +130,7 @@ EDGE_DATES = sorted(
     }
     | {date(2024, 4, 27), date(2024, 11, 2), date(2024, 12, 28), date(2025, 11, 1)}
     | {date(2024, 12, 27), date(2024, 12, 30), date(2025, 10, 31), date(2026, 11, 3)}
+    | {date(2027, 2, 19), date(2027, 2, 20), date(2027, 2, 22), date(2027, 2, 23)}
     # DST switches: EU last Sundays of March/October, US 2nd Sunday March / 1st November
     | {date(2024, 3, 31), date(2024, 10, 27), date(2025, 3, 30), date(2025, 10, 26)}
     | {date(2026, 3, 29), date(2026, 10, 25), date(2027, 3, 28), date(2027, 10, 31)}

@@ -13,12 +13,8 @@ def test_defaults_are_valid_and_match_the_contract():
     assert sla.timezone == "Europe/Moscow"
     assert sla.reaction_targets == {"critical": 1800, "high": 7200, "medium": 14400, "low": 14400}
     assert sla.feedback_business_days == 2 and sla.acceptance_days == 7
-    assert [str(d) for d in sorted(sla.extra_workdays)] == [
-        "2024-04-27",
-        "2024-11-02",
-        "2024-12-28",
-        "2025-11-01",
-    ]
+    # the decrees' working Saturdays (2024-04-27, …, 2027-02-20) come from `holidays`
+    assert sla.extra_workdays == frozenset() and sla.extra_holidays == frozenset()
     assert sla.weekly[0][0][0].strftime("%H:%M") == "08:30"
     assert sla.weekly[5] == () and sla.weekly[6] == ()
     settings = parse_config(default_config_text(), "sccli.yaml")
@@ -56,7 +52,7 @@ def test_unknown_key_is_an_error_with_line_and_path():
         ('mon: ["08:30-17:30"]', 'mon: ["17:30-08:30"]', "calendar.hours.mon[0]: '17:30-08:30' ends before"),
         ("timezone: Europe/Moscow", "timezone: Mars/Olympus", "unknown time zone 'Mars/Olympus'"),
         ("country: RU", "country: XX", "unknown country 'XX'"),
-        ("- 2024-04-27", "- 2024-13-45", "calendar.extra_workdays[0]: '2024-13-45' is not a date"),
+        ("extra_workdays: []", "extra_workdays: [2024-13-45]", "calendar.extra_workdays[0]: '2024-13-45' is not a date"),
         ("calendar_days: 7", "calendar_days: 0", "acceptance.calendar_days: 0 is too small"),
         ("default_priority: medium", "default_priority: urgent", "expected one of: critical"),
     ],

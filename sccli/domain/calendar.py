@@ -19,8 +19,10 @@ Conventions (tested against a brute-force oracle in ``tests/test_calendar_oracle
   with ``datetime.combine(day, t, tzinfo)`` and measured in UTC, so DST days are exact. An end
   of ``time(0)`` means 24:00. A boundary inside a DST gap resolves with ``fold=0``.
 * Precedence for one date: ``shortened`` > ``extra_holidays`` > ``extra_workdays`` > public
-  holiday > ``weekly``. A working day from ``extra_workdays`` keeps its weekday's hours, or
-  gets ``workday_hours`` (default: Monday's) when its weekday has none (a working Saturday).
+  holiday > ``weekly``. Public holidays include the decrees' transfers from the ``holidays``
+  package: transferred days off, and working weekend days (``weekend_workdays``, e.g. the
+  working Saturday 2027-02-20). A working day from ``extra_workdays`` or a decree keeps its
+  weekday's hours, or gets ``workday_hours`` (default: Monday's) when its weekday has none.
 * Every datetime must be timezone-aware (``ValueError`` otherwise); results are returned in
   the calendar's zone.
 """
@@ -170,6 +172,7 @@ class BusinessCalendar:
             spec.workday_hours or spec.weekly[0] or next(h for h in spec.weekly.values() if h)
         )
         self._holiday_names: dict[date, str] = {}
+        self._decree_workdays: set[date] = set()  # the package's ``weekend_workdays``
         self._holiday_years: set[int] = set()
         self._days: dict[date, DayInfo] = {}
         self._full = max(sum(_sec(e, True) - _sec(s) for s, e in h) for h in spec.weekly.values())
@@ -221,10 +224,13 @@ class BusinessCalendar:
         if name:
             kind = "transferred day off" if name.startswith("Day off") else "holiday"
             return DayInfo(d, (), False, f"{kind}: {name}")
+        if d in self._decree_workdays:  # filled by ``_holiday(d)`` for d's year
+            return DayInfo(d, weekly or self._workday, True, f"working {_DAY_WORDS[wd]} (decree)")
         return DayInfo(d, weekly, bool(weekly), "business day" if weekly else "weekend")
 
     def _holiday(self, d: date) -> str | None:
-        """Public-holiday name of ``d``, loading the ``holidays`` data one year at a time."""
+        """Public-holiday name of ``d``, loading the ``holidays`` data one year at a time
+        (with the year's working weekend days, ``weekend_workdays``, into ``_decree_workdays``)."""
         if not self.spec.country:
             return None
         if d.year not in self._holiday_years:
@@ -232,6 +238,7 @@ class BusinessCalendar:
             table = holidays.country_holidays(self.spec.country, years=d.year, language="en_US")
             for day, name in table.items():
                 self._holiday_names.setdefault(day, name)
+            self._decree_workdays.update(getattr(table, "weekend_workdays", ()))
         return self._holiday_names.get(d)
 
     def full_day_seconds(self) -> int:
