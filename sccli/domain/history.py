@@ -20,7 +20,6 @@ from functools import cached_property
 from typing import assert_never
 
 from .events import (
-    Asked,
     Confirmed,
     Edited,
     EstimateSet,
@@ -28,7 +27,6 @@ from .events import (
     Note,
     PriorityChanged,
     Registered,
-    Rejected,
     Reordered,
     Said,
     SourceSet,
@@ -39,7 +37,6 @@ from .model import (
     DomainError,
     EventKind,
     Priority,
-    RejectReason,
     Source,
     Status,
     Ticket,
@@ -151,15 +148,6 @@ class TicketHistory:
         return self._source_set.party if self._source_set else None
 
     @cached_property
-    def reject_reason(self) -> RejectReason | None:
-        ev = self._latest(K.REJECTED)
-        if ev is None:
-            return None
-        p = ev.payload
-        assert isinstance(p, Rejected)
-        return p.reason
-
-    @cached_property
     def reorders(self) -> tuple[Reorder, ...]:
         out = []
         for ev in self.events:
@@ -178,17 +166,6 @@ class TicketHistory:
         p = ev.payload
         assert isinstance(p, Confirmed)
         return p.by
-
-    @cached_property
-    def missing_asked(self) -> tuple[tuple[str, ...], ...]:
-        """The intake items each question asked for, in question order."""
-        out = []
-        for ev in self.events:
-            if ev.kind is K.ASKED:
-                p = ev.payload
-                assert isinstance(p, Asked)
-                out.append(p.missing)
-        return tuple(out)
 
     @property
     def registration_voided(self) -> bool:
@@ -258,13 +235,6 @@ class TicketHistory:
                 out.append(p.reason)
         return tuple(out)
 
-    def priority_at(self, when: datetime) -> Priority | None:
-        """The priority in force at ``when`` (the latest change at or before it)."""
-        found: Priority | None = None
-        for at, priority in self.priority_timeline:
-            if at <= when:
-                found = priority
-        return found
 
 
 def history(

@@ -12,7 +12,7 @@ import dataclasses
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from ..domain.clocks import CLOCK_FREE_KINDS, ClockReading, SlaPolicy, read_clocks
 from ..domain.events import Event
@@ -20,12 +20,14 @@ from ..domain.history import TicketHistory, history
 from ..domain.model import OPEN_STATUSES, Priority, Status
 from ..domain.queue import QueueEntry, QueueItem, check_move, client_queue, critical_behind
 from ..domain.report import TicketFacts, month_report, urgency_key
-from ..domain.triage import TriageRow, proposals, triage_ticket, urgency
 from ..errors import SccliError
 from ..store.base import gc_paused
 from . import tickets as ticket_cases
 from .clients import require_client
 from .context import Workspace
+
+if TYPE_CHECKING:  # triage pulls in intake, priority rules and redaction: `sla check` needs none
+    from ..domain.triage import TriageRow
 
 # What one ticket's data can raise (a damaged or hand-edited store, a date a calendar cannot
 # count): that ticket is reported and left out, the view shows the rest. Bugs still surface.
@@ -109,6 +111,8 @@ def queues(hs: Iterable[TicketHistory]) -> dict[str, list[QueueEntry]]:
 
 def triage(ws: Workspace, client: str | None = None) -> list[TriageRow]:
     """One row per open ticket, most urgent first."""
+    from ..domain.triage import triage_ticket, urgency
+
     hs = open_histories(ws, client)
     clients = {c.key: c for c in ws.store.clients()}
     contacts = {key: ws.store.contacts(key) for key in {h.client for h in hs}}
@@ -148,7 +152,10 @@ def move_in_queue(ws: Workspace, ticket_id: str, before: str | None,
     agreement between client and executor")."""
     ticket = ticket_cases.require_ticket(ws, ticket_id)
     other = ticket_cases.require_ticket(ws, before).id if before else None
-    # credentials in the agreement go to the vault before the transaction, not inside it
+    # refuse a move that cannot be made before anything reaches the vault; credentials in
+    # the agreement then go to the vault before the transaction, not inside it
+    check_move(queue_of(ws, ticket_cases.load(ws, ticket.id).client), ticket.id, other,
+               agreed_by)
     (agreed_by,), _ = ticket_cases.move_secrets(
         ws, ticket.id, [agreed_by], lambda: list(ticket_cases.load(ws, ticket.id).texts))
     with ws.store.transaction():
@@ -161,6 +168,7 @@ def move_in_queue(ws: Workspace, ticket_id: str, before: str | None,
 def apply_row(ws: Workspace, row: TriageRow) -> list[str]:
     """Record every unambiguous suggestion for one ticket; returns what was done."""
     from ..domain.events import PriorityChanged
+    from ..domain.triage import proposals
 
     done = []
     moved = ticket_cases.redact_stored(ws, row.ticket)
