@@ -15,8 +15,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from . import schema as s
-from .errors import TemporaryFailure, UsageError, is_temporary_os_error
+from .errors import ConfigurationError, TemporaryFailure, UsageError, is_temporary_os_error
 
 CONFIG_FILE = "sccli.yaml"
 SLA_FILE = "sla.yaml"
@@ -238,6 +240,9 @@ class SlaSettings:
     acceptance_days: int
     priority_rules: list[dict[str, Any]] = field(default_factory=list)
     routing: dict[str, Any] = field(default_factory=dict)  # source → domain RouteRule
+    # Service packages (sla.yaml ``packages:``): each name's settings, the top level's
+    # values with the package's own over them. See ``package``.
+    packages: dict[str, SlaSettings] = field(default_factory=dict)
 
     @cached_property
     def calendar(self):
@@ -268,10 +273,63 @@ class SlaSettings:
         )
 
     @cached_property
+    def _package_cache(self) -> dict[str, Package]:
+        out = {DEFAULT_PACKAGE: Package(DEFAULT_PACKAGE, self)}
+        out.update((name, Package(name, settings)) for name, settings in self.packages.items())
+        return out
+
+    @property
+    def package_names(self) -> list[str]:
+        return list(self._package_cache)
+
+    def package(self, name: str | None) -> Package:
+        """The service package ``name`` (None: the default one, the contract's values).
+
+        One object per name for the life of these settings, so its calendar is built once
+        however many tickets use it. An unknown name is a ConfigurationError (exit 2).
+        """
+        found = self._package_cache.get(name or DEFAULT_PACKAGE)
+        if found is None:
+            raise UnknownPackage(
+                f"unknown service package {s.show(name)} (known: {', '.join(self._package_cache)};"
+                " packages are defined under packages: in sla.yaml)"
+            )
+        return found
+
+    @cached_property
     def rules(self):
         from .domain.priority_rules import compile_rules
 
         return compile_rules(self.priority_rules)
+
+
+DEFAULT_PACKAGE = "default"
+
+
+class UnknownPackage(ConfigurationError):
+    """A package name sla.yaml does not define (exit 2)."""
+
+
+@dataclass(frozen=True)
+class Package:
+    """A service package: the contract's terms are "the package of services specified in
+    the Specification" ("обусловленным в Спецификации пакетом Услуг"). ``default`` holds
+    sla.yaml's top-level values (the contract's); others override some of them."""
+
+    name: str
+    settings: SlaSettings
+
+    @property
+    def calendar(self):
+        return self.settings.calendar
+
+    @property
+    def policy(self):
+        return self.settings.policy
+
+    @property
+    def timezone(self) -> str:
+        return self.settings.timezone
 
 
 class _Zone(s.Str):
@@ -376,6 +434,63 @@ SLA_SCHEMA = s.Struct(
 )
 
 
+# Service packages: each name overrides any of the calendar, the reaction targets and warn_at,
+# the feedback and the acceptance days; whatever it leaves out is the top level's (the
+# contract's values, the package named "default"). The keys are the top level's own, so a
+# package accepts every calendar key sla.yaml knows; the default priority stays one per
+# workspace. Within calendar.hours each day left out keeps the top level's hours.
+_INHERIT: Any = type("_Inherit", (), {"__repr__": lambda self: "<inherit>"})()
+_PACKAGE_SECTIONS = ("calendar", "reaction", "feedback", "acceptance")
+_PACKAGE_FIXED = {"reaction": ("default_priority",)}
+
+
+def _nested(schema: s.Schema) -> bool:
+    """A section whose keys a package may give one by one (a Struct without a builder)."""
+    return isinstance(schema, s.Struct) and schema.build is None
+
+
+class _Nullable(s.Schema):
+    """A value the top level may leave out (None there): a package clears it with ``null``
+    (e.g. ``country: null``: no public holidays, for round-the-clock service)."""
+
+    def __init__(self, inner: s.Schema):
+        self.inner, self.expected = inner, inner.expected
+
+    def convert(self, node, path, ctx):
+        if isinstance(node, yaml.ScalarNode) and s.scalar_value(node) is None:
+            return None
+        return self.inner.convert(node, path, ctx)
+
+
+def _optional(schema: s.Schema, skip: tuple[str, ...] = ()) -> s.Schema:
+    """``schema`` with every key optional at every level, an omitted one read as _INHERIT."""
+    if not _nested(schema):
+        return schema
+    assert isinstance(schema, s.Struct)
+    return s.Struct({
+        key: s.Field(_Nullable(f.schema) if not f.required and f.default is None
+                     and not _nested(f.schema) else _optional(f.schema), default=_INHERIT)
+        for key, f in schema.fields.items() if key not in skip})
+
+
+def _overlay(schema: s.Schema, base: Any, over: Any) -> Any:
+    """The top-level values ``base`` with a package's given values ``over`` on top."""
+    if over is _INHERIT:
+        return base
+    if _nested(schema) and isinstance(over, dict) and isinstance(base, dict):
+        assert isinstance(schema, s.Struct)
+        return {**base, **{key: _overlay(schema.fields[key].schema, base.get(key), value)
+                           for key, value in over.items()}}
+    return over
+
+
+_PACKAGE_BASE = s.Struct({name: SLA_SCHEMA.fields[name] for name in _PACKAGE_SECTIONS})
+SLA_SCHEMA.fields["packages"] = s.Field(s.MapOf(s.Struct({
+    name: s.Field(_optional(SLA_SCHEMA.fields[name].schema, _PACKAGE_FIXED.get(name, ())),
+                  default=_INHERIT)
+    for name in _PACKAGE_SECTIONS})), default=dict)
+
+
 def _route_rule(**values: str):
     from .domain.routing import RouteRule
 
@@ -384,10 +499,23 @@ def _route_rule(**values: str):
 
 def parse_sla(text: str, where: str) -> SlaSettings:
     raw = s.load(text, SLA_SCHEMA, where, hint=_FRESH)
+    settings = _build_sla(raw, where, "")
+    for name, over in raw["packages"].items():
+        if name == DEFAULT_PACKAGE:
+            raise s.ConfigError(where, None, f"packages.{name}", "the default package is the"
+                                " top level's values; change those, or name this package otherwise")
+        merged = _overlay(_PACKAGE_BASE, raw, over)
+        settings.packages[name] = _build_sla(merged, where, f"packages.{name}.")
+    return settings
+
+
+def _build_sla(raw: dict[str, Any], where: str, prefix: str) -> SlaSettings:
+    """Settings from validated values: the top level's (``prefix`` "") or a package's
+    (``prefix`` "packages.NAME."), whose problems are reported under that path."""
     cal = raw["calendar"]
     weekly = {i: tuple(cal["hours"][day]) for i, day in enumerate(WEEKDAYS)}
     if not any(weekly.values()):
-        raise s.ConfigError(where, None, "calendar.hours", "no business hours on any day")
+        raise s.ConfigError(where, None, f"{prefix}calendar.hours", "no business hours on any day")
     from .domain.model import Source
 
     for key in raw["routing"]:
@@ -413,7 +541,7 @@ def parse_sla(text: str, where: str) -> SlaSettings:
         priority_rules=raw["priority_rules"],
         routing=raw["routing"],
     )
-    if settings.priority_rules:
+    if settings.priority_rules and not prefix:  # a package shares the top level's rules
         from .domain.model import DomainError
 
         try:

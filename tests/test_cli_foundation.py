@@ -37,10 +37,10 @@ def test_commands_without_workspace_say_run_init(tmp_path):
 def test_client_add_and_list_in_every_format(acme):
     assert acme.ok("client", "list", "--format", "json").json() == [
         {"key": "ACME", "name": "Акме", "system_url": "https://crm.acme.ru",
-         "hosting": "on-premise", "contact": "it@acme.ru"}
+         "hosting": "on-premise", "contact": "it@acme.ru", "package": "default"}
     ]
     csv = acme.ok("client", "list", "--format", "csv").stdout.splitlines()
-    assert csv[0] == "key,name,system_url,hosting,contact"
+    assert csv[0] == "key,name,system_url,hosting,contact,package"
     assert "Акме" in acme.ok("client", "list").stdout
     dup = acme("client", "add", "ACME", "--name", "x")
     assert dup.exit_code == 2 and "already exists" in dup.stderr

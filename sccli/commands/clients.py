@@ -6,6 +6,7 @@ import click
 
 from ..render import Column, emit, say, to_json
 from ..usecases import clients as cases
+from ..usecases.packages import package_name
 from . import app_of, format_option
 
 CLIENT_COLUMNS = [
@@ -14,6 +15,7 @@ CLIENT_COLUMNS = [
     Column("system_url", "system", "система"),
     Column("hosting", "hosting", "размещение"),
     Column("contact", "authorized contact", "авторизованное лицо"),
+    Column("package", "package", "пакет услуг"),
 ]
 CONTACT_COLUMNS = [
     Column("email", "e-mail", "e-mail"),
@@ -41,9 +43,10 @@ def client() -> None:
     help="Where the system runs (bpmsoft-cloud routes problems to the vendor).",
 )
 @click.option("--contact", metavar="EMAIL", help="The authorized contact, effective now.")
+@click.option("--package", metavar="NAME", help="Its service package in sla.yaml [default].")
 @format_option
 @click.pass_context
-def client_add(ctx, key, name, system_url, hosting, contact, fmt) -> None:
+def client_add(ctx, key, name, system_url, hosting, contact, package, fmt) -> None:
     """Add a client; KEY prefixes its ticket ids (ACME → ACME-1).
 
     \b
@@ -52,7 +55,7 @@ def client_add(ctx, key, name, system_url, hosting, contact, fmt) -> None:
           --contact it@acme.example
     """
     app = app_of(ctx)
-    added = cases.add_client(app, key, name, system_url, hosting, contact)
+    added = cases.add_client(app, key, name, system_url, hosting, contact, package=package)
     if fmt == "json":
         click.echo(to_json({"key": added.key}))
     else:
@@ -74,9 +77,51 @@ def client_list(ctx, fmt) -> None:
                 "system_url": c.system_url,
                 "hosting": c.hosting.value,
                 "contact": current.email if current else None,
+                "package": package_name(c),
             }
         )
     emit(rows, CLIENT_COLUMNS, fmt, app.lang, empty="no clients yet (sccli client add KEY --name …)")
+
+
+@client.command("show")
+@click.argument("key")
+@format_option
+@click.pass_context
+def client_show(ctx, key, fmt) -> None:
+    """Show one client: its system, hosting, authorized contact and service package."""
+    app = app_of(ctx)
+    found, _, current = cases.contacts_of(app, key)
+    row = {"key": found.key, "name": found.name, "system_url": found.system_url,
+           "hosting": found.hosting.value, "contact": current.email if current else None,
+           "package": package_name(found)}
+    if fmt == "json":
+        click.echo(to_json(row))
+    elif fmt == "csv":
+        emit([row], CLIENT_COLUMNS, fmt, app.lang)
+    else:
+        for column in CLIENT_COLUMNS:
+            value = row[column.key]
+            say(f"{column.header(app.lang)}: {'-' if value is None else value}", multiline=False)
+
+
+@client.command("edit")
+@click.argument("key")
+@click.option("--package", metavar="NAME", required=True,
+              help="Its service package in sla.yaml (default: the contract's values).")
+@click.pass_context
+def client_edit(ctx, key, package) -> None:
+    """Change a client's service package.
+
+    The package in force is the client's current one: from now on every view uses it,
+    the running clocks of open tickets and past months' reports included.
+
+    \b
+    Example:
+      sccli client edit ACME --package premium
+    """
+    app = app_of(ctx)
+    saved = cases.set_package(app, key, package)
+    say(f"{saved.key}: package {package_name(saved)}")
 
 
 @client.command("secret")

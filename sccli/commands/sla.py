@@ -5,6 +5,7 @@ from __future__ import annotations
 import calendar as _cal
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import click
 
@@ -22,6 +23,7 @@ from ..fileio import atomic_write
 from ..i18n import tr
 from ..render import FORMATS, Column, emit, paint, to_json
 from ..usecases import views
+from ..usecases.packages import package_for
 from ..usecases.views import Running
 from . import app_of, format_option
 
@@ -72,10 +74,13 @@ def sla() -> None:
               default="reaction", show_default=True)
 @click.option("--priority", metavar="P", help="For the reaction clock [sla.yaml default_priority].")
 @click.option("--at", "at", required=True, metavar="ISO", help="When the clock is triggered.")
+@click.option("--client", "client_key", metavar="KEY",
+              help="On this client's service package [the default package].")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.pass_context
-def deadline(ctx, clock, priority, at, fmt) -> None:
-    """When a clock started at --at runs out (a what-if tool).
+def deadline(ctx, clock, priority, at, client_key, fmt) -> None:
+    """When a clock started at --at runs out (a what-if tool), on the terms of --client's
+    service package (without --client: the default package, sla.yaml's top level).
 
     \b
     Example:
@@ -84,7 +89,8 @@ def deadline(ctx, clock, priority, at, fmt) -> None:
     """
     app = app_of(ctx)
     when = app.instant(at, "--at")
-    cal, policy = app.sla.calendar, app.sla.policy
+    terms = package_for(app, client_key)
+    cal, policy = terms.calendar, terms.policy
     prio = Priority.parse(priority) if priority else None
     if clock == "reaction":
         start, end = reaction_deadline(cal, policy, prio, when)
@@ -95,11 +101,12 @@ def deadline(ctx, clock, priority, at, fmt) -> None:
         target = policy.feedback_seconds(cal)
         rule = f"{policy.feedback_business_days} business days = {duration_text(target)} of business time"
     else:
-        start, end = acceptance_deadline(policy, when, app.tz)
+        start, end = acceptance_deadline(policy, when, ZoneInfo(terms.timezone))
         target = policy.acceptance_days * 86400
         rule = f"{policy.acceptance_days} calendar days"
     out = {
         "clock": clock,
+        "package": terms.name,
         "priority": (prio or policy.default_priority).value if clock == "reaction" else None,
         "at": when.astimezone(app.tz),
         "start": start.astimezone(app.tz),
@@ -148,7 +155,7 @@ def check(ctx, warn_at, fail_on, junit, client_key, fmt) -> None:
     an answer, an expired acceptance or a passed estimate never fail the check.
     """
     app = app_of(ctx)
-    running = views.running_clocks(app, client_key, views.check_policy(app, warn_at))
+    running = views.running_clocks(app, client_key, warn_at)
     failing = FAIL_ON[fail_on]
     offending = _rows(app, [item for item in running if item.reading.state in failing])
     if junit:
@@ -194,8 +201,10 @@ def explain(ctx, ticket_id) -> None:
     """The trace behind each clock: intervals counted, days skipped, the rule applied."""
     app = app_of(ctx)
     found, readings = views.explain(app, ticket_id)
-    cal = app.sla.calendar
+    terms = package_for(app, found.client)
+    cal = terms.calendar
     click.echo(f"{found.ticket_id} at {app.at.isoformat()} — calendar: {cal.describe()}")
+    click.echo(f"package: {terms.name} (client {found.client})")
     for r in readings:
         title = r.clock if not r.sequence else f"{r.clock} #{r.sequence}"
         click.echo("")

@@ -200,6 +200,7 @@ class Client:
     name: str
     system_url: str | None = None
     hosting: Hosting = Hosting.ON_PREMISE
+    package: str | None = None  # its service package in sla.yaml; None: the default one
 
 
 @dataclass(frozen=True)

@@ -212,6 +212,12 @@ class Store(SyncStoreMixin):
             "INSERT INTO clients (key, name, system_url, hosting, created_at) VALUES (?,?,?,?,?)",
             (client.key, client.name, client.system_url, client.hosting.value, to_db(now)),
         )
+        if client.package is not None:
+            self.set_client_package(client.key, client.package)
+
+    def set_client_package(self, key: str, package: str | None) -> None:
+        """The client's service package from now on (None: the default one)."""
+        self.execute("UPDATE clients SET package = ? WHERE key = ?", (package, key))
 
     def get_client(self, key: str) -> Client | None:
         rows = self.query("SELECT * FROM clients WHERE key = ?", (key,))
@@ -453,7 +459,8 @@ _KINDS = {k.value: k for k in EventKind}
 
 
 def _client(row: Any) -> Client:
-    return Client(row["key"], row["name"], row["system_url"], Hosting(row["hosting"]))
+    package = row["package"] if "package" in row.keys() else None  # noqa: SIM118 - sqlite3.Row
+    return Client(row["key"], row["name"], row["system_url"], Hosting(row["hosting"]), package)
 
 
 def _ticket(row: Any) -> Ticket:

@@ -134,9 +134,15 @@ V3_SYNC = [
 # then may differ from the projection): an index on the event time. No data changes.
 V4_AS_OF = ["CREATE INDEX events_at ON events (at)"]
 
+# v6 (client packages): each client names its service package ("the package of services
+# specified in the Specification"); NULL is the default package (sla.yaml's top level).
+# A self-contained step: it may be renumbered when merged with other migrations.
+V6_CLIENT_PACKAGE = ["ALTER TABLE clients ADD COLUMN package TEXT"]
+
 Step = str | Callable[["Store"], None]
 
-MIGRATIONS: list[Sequence[Step]] = [V1, [_v2_status_projection], V3_SYNC, V4_AS_OF]
+MIGRATIONS: list[Sequence[Step]] = [V1, [_v2_status_projection], V3_SYNC, V4_AS_OF,
+                                    V6_CLIENT_PACKAGE]
 LATEST = len(MIGRATIONS)
 
 

@@ -19,6 +19,7 @@ from ..domain.contacts import authorized_at, normalize_email
 from ..domain.model import Client, Contact, Hosting
 from ..errors import NotFoundError, UsageError
 from .context import Workspace
+from .packages import check_package
 
 if TYPE_CHECKING:
     from ..secrets import SecretError
@@ -127,7 +128,9 @@ def add_client(
     system_url: str | None,
     hosting: str,
     contact: str | None,
+    package: str | None = None,
 ) -> Client:
+    """Add a client; ``package`` names its service package in sla.yaml (None: default)."""
     name = name.strip()
     if not name or len(name) > 200:
         raise UsageError("the client name must be 1 to 200 characters")
@@ -141,15 +144,26 @@ def add_client(
         raise UsageError(f"invalid --system-url {_shown_url(client.system_url)!r}"
                          " (expected http(s)://host/…)")
     email = normalize_email(contact) if contact else None
+    package_name = check_package(ws, package) if package else None
     if ws.store.get_client(client.key):  # before any vault write under its references
         raise UsageError(f"client {client.key} already exists (see `sccli client list`)")
     (new_name,), url = _move_client_secrets(ws, client.key, [client.name], client.system_url)
-    client = Client(client.key, new_name or client.name, url, client.hosting)
+    client = Client(client.key, new_name or client.name, url, client.hosting, package_name)
     with ws.store.transaction() as store:
         store.add_client(client, ws.clock)
         if email:
             store.add_contact(Contact(client.key, email, None, ws.at, "initial contact"), ws.clock)
     return client
+
+
+def set_package(ws: Workspace, client_key: str, package: str) -> Client:
+    """Give the client another service package; it is in force from now on for every
+    view (see ``usecases.packages``: sccli keeps the current package, not a history)."""
+    client = require_client(ws, client_key)
+    stored = check_package(ws, package)
+    with ws.store.transaction() as store:
+        store.set_client_package(client.key, stored)
+    return Client(client.key, client.name, client.system_url, client.hosting, stored)
 
 
 def set_contact(

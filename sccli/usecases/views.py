@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -25,8 +25,10 @@ from ..store.base import gc_paused
 from . import tickets as ticket_cases
 from .clients import require_client
 from .context import Workspace
+from .packages import package_for, package_lookup
 
 if TYPE_CHECKING:  # triage pulls in intake, priority rules and redaction: `sla check` needs none
+    from ..domain.calendar import BusinessCalendar
     from ..domain.triage import TriageRow
 
 # What one ticket's data can raise (a damaged or hand-edited store, a date a calendar cannot
@@ -117,13 +119,15 @@ def triage(ws: Workspace, client: str | None = None) -> list[TriageRow]:
     clients = {c.key: c for c in ws.store.clients()}
     contacts = {key: ws.store.contacts(key) for key in {h.client for h in hs}}
     sla = ws.sla
+    package = package_lookup(ws)
     all_queues = queues(hs)
     positions = {e.ticket_id: e for q in all_queues.values() for e in q}
     behind = {k: v for q in all_queues.values() for k, v in critical_behind(q).items()}
     rows = []
     for h in hs:
+        terms = package(h.client)  # the client's service package: outside the ticket's faults
         try:
-            readings = read_clocks(h, sla.calendar, sla.policy, ws.at)
+            readings = read_clocks(h, terms.calendar, terms.policy, ws.at)
         except _TICKET_FAULTS as exc:
             left_out(ws, h.ticket_id, exc)
             continue
@@ -196,24 +200,31 @@ class Running(NamedTuple):
 
 
 def running_clocks(ws: Workspace, client: str | None = None,
-                   policy: SlaPolicy | None = None) -> list[Running]:
-    """Every running clock of every open ticket as of ``ws.at``, most urgent first.
+                   warn_at: float | None = None) -> list[Running]:
+    """Every running clock of every open ticket as of ``ws.at``, most urgent first, each
+    on its client's service package (``warn_at``, when given, overrides every package's).
 
     The hot path of `sla check`: one query for the events no clock can do without, no
-    ticket rows, one fold each (so these histories hold no notes, source or reorders).
+    ticket rows, one fold each (so these histories hold no notes, source or reorders);
+    the packages are looked up once per client.
     """
     if client:
         client = require_client(ws, client).key
-    as_of, sla = ws.at, ws.sla
-    calendar, policy = sla.calendar, policy or sla.policy
+    as_of = ws.at
+    terms = _terms_lookup(ws, warn_at)
     running = []
     with gc_paused(freeze=True):  # tens of thousands of small objects: see gc_paused
         events = ws.store.events_by_ticket(OPEN_STATUSES, client, as_of, CLOCK_FREE_KINDS)
         for tid, evs in events.items():  # dated by as_of only: the fold need not filter
             try:
                 h = history(evs)
-                if not _selected(h, client, OPEN_STATUSES):
-                    continue
+            except _TICKET_FAULTS as exc:
+                left_out(ws, tid, exc)
+                continue
+            if not _selected(h, client, OPEN_STATUSES):
+                continue
+            calendar, policy = terms(h.client)  # a package sla.yaml lacks stops the view
+            try:
                 readings = read_clocks(h, calendar, policy, as_of, running_only=True)
             except _TICKET_FAULTS as exc:
                 left_out(ws, tid, exc)
@@ -225,15 +236,29 @@ def running_clocks(ws: Workspace, client: str | None = None,
     return [item for _, item in running]
 
 
-def check_policy(ws: Workspace, warn_at: float | None) -> SlaPolicy:
-    policy = ws.sla.policy
-    return policy if warn_at is None else dataclasses.replace(policy, warn_at=warn_at)
+def _terms_lookup(ws: Workspace, warn_at: float | None
+                  ) -> Callable[[str], tuple[BusinessCalendar, SlaPolicy]]:
+    """``client key → (calendar, policy)`` of its package, ``warn_at`` over the policy."""
+    package = package_lookup(ws)
+    memo: dict[str, tuple[BusinessCalendar, SlaPolicy]] = {}
+
+    def terms(key: str) -> tuple[BusinessCalendar, SlaPolicy]:
+        found = memo.get(key)
+        if found is None:
+            p = package(key)
+            policy = p.policy if warn_at is None else dataclasses.replace(p.policy, warn_at=warn_at)
+            found = memo[key] = (p.calendar, policy)
+        return found
+
+    return terms
 
 
 def explain(ws: Workspace, ticket_id: str) -> tuple[TicketHistory, list[ClockReading]]:
-    """Every clock of one ticket as of ``ws.at`` (``sla explain`` shows how each is counted)."""
+    """Every clock of one ticket as of ``ws.at`` (``sla explain`` shows how each is counted),
+    on its client's service package (``package_for(ws, h.client)``)."""
     h = ticket_cases.load(ws, ticket_id, ws.at)
-    return h, read_clocks(h, ws.sla.calendar, ws.sla.policy, ws.at)
+    terms = package_for(ws, h.client)
+    return h, read_clocks(h, terms.calendar, terms.policy, ws.at)
 
 
 def month_bounds(ws: Workspace, first: date, last: date) -> tuple[datetime, datetime]:
@@ -248,14 +273,16 @@ def sla_report(ws: Workspace, first: date, last: date, client: str | None) -> di
     lo, hi = month_bounds(ws, first, last)
     end = min(ws.at, hi)
     sla = ws.sla
+    package = package_lookup(ws)
     facts = []
     for h in histories(ws, client):
         t = h.ticket
         assert t is not None
         if not lo <= t.registered_at < hi:
             continue
+        terms = package(h.client)
         try:
-            readings = read_clocks(h, sla.calendar, sla.policy, end)
+            readings = read_clocks(h, terms.calendar, terms.policy, end)
         except _TICKET_FAULTS as exc:
             left_out(ws, h.ticket_id, exc)
             continue
