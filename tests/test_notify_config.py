@@ -149,3 +149,19 @@ def test_a_broken_notify_section_stops_every_command(cli):
     with_notify(cli, BASE + "  routes:\n    engineers: [nope]\n")
     result = cli("client", "list")
     assert result.exit_code == 2 and "unknown channel 'nope'" in result.stderr
+
+
+def test_the_readme_example_loads(cli):
+    """README "Notification channels" shows a full configuration: it must be a valid one."""
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Notification channels", 1)[1]
+    example = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    with_notify(cli, example)
+    notify = load_settings(cli.home).notify
+    assert sorted(notify.channels) == ["archive", "clients-slack", "duty", "duty-telegram",
+                                       "mailer"]
+    assert notify.routes["party:vendor"] == ("mailer",)
+    listing = cli.ok("notify", "channels", "--format", "json").json()
+    assert {row["name"]: row["audiences"] for row in listing}["archive"] == ["client", "*"]
