@@ -279,6 +279,7 @@ def test_telegram_text_is_cut_to_its_limit(cli, hooks, channels_of):
         (answer(502, "<html>bad gateway</html>", **{"Content-Type": "text/html"}), 75, True,
          "hook: HTTP 502"),
         (answer(408), 75, True, "hook: HTTP 408"),
+        (answer(520, "origin is down"), 75, True, "hook: HTTP 520: origin is down"),
         (answer(429, "slow down", **{"Retry-After": "120"}), 75, True, "rate limit reached"),
         (answer(400, "invalid_payload"), 2, False, "hook: HTTP 400: invalid_payload"),
         (answer(404, "no_service"), 2, False, "hook: HTTP 404: no_service"),
@@ -398,6 +399,15 @@ def test_telegram_ok_false_in_a_2xx_answer_is_an_error(cli, hooks, channels_of):
     assert caught.value.retry is True
 
 
+def test_telegram_2xx_that_is_not_its_json_is_a_permanent_error(cli, hooks):
+    hook = hooks(answer(200, "<html>proxy login</html>", **{"Content-Type": "text/html"}))
+    telegram(cli, hook.root)
+    result = cli("notify", "test", "tg")
+    assert result.exit_code == 2
+    assert "tg: invalid JSON from POST ***: the answer is text/html, not JSON" in result.stderr
+    no_secret(result, BOT_TOKEN, "s3cretBotToken")
+
+
 # --------------------------------------------------------------------------- routes
 def test_audience_without_channel_sends_to_every_routed_channel(cli, hooks):
     first, second = hooks(answer(200, "ok")), hooks(answer(500, "down"))
@@ -501,6 +511,9 @@ print("some progress", file=sys.stderr)
 if mode == "tempfail":
     print("smtp: 451 try later (password " + os.environ["CMD_PASSWORD_IN"] + ")", file=sys.stderr)
     sys.exit(75)
+if mode == "signal":
+    import signal
+    os.kill(os.getpid(), signal.SIGTERM)
 if mode == "fail":
     print("mailbox unknown\\n\\n", file=sys.stderr)
     sys.exit(1)
@@ -582,6 +595,13 @@ def test_command_timeout_kills_it_and_is_retried(cli, script):
     assert time.monotonic() - started < 15
     assert result.exit_code == 75
     assert "did not finish within 1 s (killed)" in result.stderr
+
+
+def test_command_killed_by_a_signal_is_retried(cli, script):
+    script("signal")
+    result = cli("notify", "test", "mailer")
+    assert result.exit_code == 75
+    assert "was killed by signal 15: some progress" in result.stderr
 
 
 def test_command_that_cannot_start_is_retried(cli, script, tmp_path):

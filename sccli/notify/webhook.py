@@ -119,7 +119,8 @@ class WebhookTransport:
         # the path and query hold the credential: masked whole, and any long piece of it
         # a peer might quote on its own (a hook id, a Slack secret, a token parameter)
         pieces = [p for p in re.split(r"[/?&=;]", path) if len(p) >= 10]
-        secrets += [path, path.lstrip("/"), *pieces]
+        secrets[1:1] = [path, path.lstrip("/")]  # the longest first: "POST ***"
+        secrets += pieces
         if "@" in parts.netloc:
             secrets.append(parts.netloc.rsplit("@", 1)[0])
         factory = self._factory or HttpFactory(
