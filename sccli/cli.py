@@ -42,6 +42,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "escalate": ("sccli.commands.sync", "escalate", "Escalate one ticket now to the party that owns it."),
     "links": ("sccli.commands.sync", "links", "Show a ticket's remote issues and their state."),
     "tracker": ("sccli.commands.trackers", "tracker", "List trackers, check connectivity and credentials."),
+    "notify": ("sccli.commands.notify", "notify", "Notice channels (webhooks, commands): list, send a test."),
 }
 
 

@@ -19,6 +19,7 @@ import yaml
 
 from . import schema as s
 from .errors import ConfigurationError, TemporaryFailure, UsageError, is_temporary_os_error
+from .notify.settings import NotifySchema, NotifySettings
 
 CONFIG_FILE = "sccli.yaml"
 SLA_FILE = "sla.yaml"
@@ -114,6 +115,8 @@ class Settings:
     clients: dict[str, ClientSettings]
     parties: dict[str, Party]
     trackers: dict[str, TrackerSettings]
+    # notice channels and routes (README "Notification channels"); none in older configs
+    notify: NotifySettings = field(default_factory=NotifySettings)
 
 
 class _TrackerSchema(s.Schema):
@@ -191,6 +194,7 @@ CONFIG_SCHEMA = s.Struct(
             default=dict,
         ),
         "trackers": s.Field(s.MapOf(_TrackerSchema()), default=dict),
+        "notify": s.Field(NotifySchema(), default=NotifySettings),
     }
 )
 
@@ -215,7 +219,13 @@ def parse_config(text: str, where: str) -> Settings:
                 raise s.ConfigError(
                     where, None, f"clients.{key}.parties", f"unknown party {s.show(party)}"
                 )
-    return Settings(raw["executor"], raw["clients"], parties, trackers)
+    for audience in raw["notify"].routes:
+        if audience.startswith("party:") and audience[len("party:"):] not in parties:
+            raise s.ConfigError(
+                where, None, f"notify.routes.{audience}",
+                f"unknown party {s.show(audience[len('party:'):])} (define it under parties:)",
+            )
+    return Settings(raw["executor"], raw["clients"], parties, trackers, raw["notify"])
 
 
 # ---------------------------------------------------------------- sla.yaml

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from ..errors import TEMPORARY, SccliError
+from ..errors import TEMPORARY, USAGE, SccliError
 
 # Who a notice is for. "party:<name>" addresses a configured party (vendor, partner,
 # responsible party) by its name in sccli.yaml.
@@ -55,13 +55,23 @@ class Notice:
 
 
 class DeliveryError(SccliError):
-    """A channel could not deliver a notice; ``retry`` says whether trying later may help."""
+    """A channel could not deliver a notice; ``retry`` says whether trying later may help.
+
+    The message is one line naming the channel, with every credential masked. Optional:
+    ``retry_at``, the earliest instant the peer asked to be tried again (a 429's
+    ``Retry-After``); ``exit_code`` for a command that reports the failure (75 when a retry
+    may help, 4 for refused credentials, else 2: the channel's settings need fixing).
+    """
 
     exit_code = TEMPORARY
 
-    def __init__(self, message: object, retry: bool = True):
-        super().__init__(message)
+    def __init__(self, message: object, retry: bool = True, *,
+                 retry_at: datetime | None = None, exit_code: int | None = None):
+        if exit_code is None and not retry:
+            exit_code = USAGE
+        super().__init__(message, exit_code)
         self.retry = retry
+        self.retry_at = retry_at
 
 
 class Transport(Protocol):
@@ -80,8 +90,13 @@ class Channels:
     routes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def for_audience(self, audience: str) -> tuple[str, ...]:
-        """Names of the channels that receive notices for ``audience`` (may be none)."""
-        return self.routes.get(audience, ())
+        """Names of the channels that receive notices for ``audience`` (may be none).
+
+        The audience's own route wins (an empty list there means: no channel); an audience
+        without one goes to the ``"*"`` route, when configured."""
+        if audience in self.routes:
+            return self.routes[audience]
+        return self.routes.get("*", ())
 
     def get(self, name: str) -> Transport | None:
         return self.transports.get(name)

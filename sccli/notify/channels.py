@@ -1,16 +1,36 @@
-"""Channels from configuration (``notify:`` in sccli.yaml).
+"""Channels from configuration (``notify:`` in sccli.yaml, see ``sccli.notify.settings``).
 
-Scaffold for issue 10's parallel work: the notify branch replaces this with the parsed
-``notify:`` section (webhook and command transports). Until then no channel is configured.
+Building the channels resolves no secret and imports no HTTP library: a webhook resolves
+its URL or bot token at its first send, so ``tick`` with nothing to send stays cheap and a
+missing secret fails only the notices of that channel (retried once it is fixed).
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..config import Settings
-from . import Channels
+from . import Channels, Transport
+from .settings import ChannelSettings
 
 
-def channels_from(settings: Settings) -> Channels:
-    """The channels ``settings`` configure (none yet)."""
-    del settings
-    return Channels()
+def transport_for(settings: ChannelSettings, factory: Any = None) -> Transport:
+    """The transport of one configured channel."""
+    if settings.transport == "command":
+        from .command import CommandTransport
+
+        return CommandTransport(settings)
+    from .webhook import WebhookTransport
+
+    return WebhookTransport(settings, factory=factory)
+
+
+def channels_from(settings: Settings, factory: Any = None) -> Channels:
+    """The channels ``settings`` configure, with their routes.
+
+    ``factory``: an ``HttpFactory`` shared by the webhooks (a run's deadline); by default
+    each webhook has its own, with its channel's timeout and no retries.
+    """
+    notify = settings.notify
+    transports = {name: transport_for(ch, factory) for name, ch in notify.channels.items()}
+    return Channels(transports=transports, routes=dict(notify.routes))
