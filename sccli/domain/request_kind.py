@@ -67,8 +67,11 @@ _INCIDENT_STRONG = re.compile(
     r"ожидаем\w+\s+результат|фактическ\w+\s+результат|stack\s*trace|дубл\w*|duplicat\w*|"
     r"wrong\s+(?:totals?|values?|data|results?|sums?)"
 )
+_INCIDENT_CANNOT = re.compile(  # a failure to do something: outweighs a polite "how"
+    r"не\s+(?:могу|можем|может|могут)\s+\w+|\bcannot\b|can't|unable\s+to"
+)
 _INCIDENT_WEAK = re.compile(
-    r"не\s+могу|не\s+можем|\bcannot\b|can't|unable\s+to|некорректн\w*|неверн\w*|"
+    r"некорректн\w*|неверн\w*|"
     r"неправильн\w*|\bwrong\b|incorrect\w*|проблем\w*|problem\w*|\bissue\b"
 )
 _CONSULTATION = re.compile(
@@ -99,6 +102,7 @@ _CHANGE = re.compile(
 )
 _WEIGHTS = (
     (RequestKind.INCIDENT, _INCIDENT_STRONG, 3),
+    (RequestKind.INCIDENT, _INCIDENT_CANNOT, 2),
     (RequestKind.INCIDENT, _INCIDENT_WEAK, 1),
     (RequestKind.CONSULTATION, _CONSULTATION, 2),
     (RequestKind.CHANGE, _CHANGE, 2),
