@@ -183,7 +183,7 @@ def check_intake(title: str, body: str, fields: Mapping[str, str] | None = None)
     checks: dict[Item, Callable[[], bool]] = {
         Item.QUESTION: lambda: _has_question(_norm(title), _norm(body)),
         Item.ACCOUNT: lambda: _has_account(text),
-        Item.SYSTEM_URL: lambda: parts.url is not None or _has_url(text),
+        Item.SYSTEM_URL: lambda: parts.url is not None or _has_url(_norm(title)),
         Item.STEPS: lambda: parts.has_steps,
         Item.ENVIRONMENT: lambda: bool(parts.environment) or _ENVIRONMENT.search(text) is not None,
     }

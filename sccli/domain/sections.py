@@ -101,9 +101,8 @@ def _norm(text: str) -> str:
     return text.replace("ё", "е").replace("Ё", "Е")
 
 
-def _is_heading(body: str, m: re.Match[str]) -> bool:
+def _is_heading(body: str, start: int) -> bool:
     """At the start of a line (after markdown), after a sentence, or capitalised inline."""
-    start = m.start()
     i = start - 1
     while i >= 0 and body[i] in _LEAD:
         i -= 1
@@ -119,6 +118,18 @@ def _is_heading(body: str, m: re.Match[str]) -> bool:
 
 def _field(m: re.Match[str]) -> str:
     return next(k for k in _HEADINGS if m.group(k))
+
+
+@dataclass(frozen=True)
+class _Heading:
+    field: str
+    start: int  # of the heading word
+    end: int  # after the colon and the blanks that follow it
+
+
+def _headings(norm: str) -> list[_Heading]:
+    return [_Heading(_field(m), m.start(), m.end()) for m in _HEADING_RE.finditer(norm)
+            if _is_heading(norm, m.start())]
 
 
 def split_steps(text: str) -> tuple[tuple[str, ...], bool]:
@@ -197,12 +208,12 @@ def _steps_extent(region: str) -> int:
 def parse_sections(body: str) -> Sections:
     """The recognised parts of ``body`` (Russian and English headings); pure."""
     norm = _norm(body)
-    heads = [m for m in _HEADING_RE.finditer(norm) if _is_heading(norm, m)]
+    heads = _headings(norm)
     found: dict[str, str] = {}
     spans: list[tuple[int, int]] = []
     for i, m in enumerate(heads):
-        key = _field(m)
-        region = body[m.end():heads[i + 1].start() if i + 1 < len(heads) else len(body)]
+        key = m.field
+        region = body[m.end:heads[i + 1].start if i + 1 < len(heads) else len(body)]
         if key in _LINE_FIELDS:
             nl = region.find("\n")
             cut = nl if nl >= 0 else len(region)
@@ -211,7 +222,7 @@ def parse_sections(body: str) -> Sections:
         else:
             cut = _block_extent(region, 0)
         value = region[:cut].strip()
-        spans.append((m.start(), m.end() + cut))
+        spans.append((m.start, m.end + cut))
         if key == "url":
             value = _first_address(value) or ""
         if value and key not in found:

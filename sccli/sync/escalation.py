@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from ..domain.model import Priority
 from ..domain.redaction import REF_RE, redact
-from ..domain.sections import parse_sections
+from ..domain.sections import Sections, parse_sections
 
 _PRIORITY_VALUES = {p.value for p in Priority}
 _SECTION_KEYS = ("steps", "environment", "expected", "actual", "error")
@@ -63,7 +63,10 @@ def sections(body: str) -> dict[str, str]:
     """Steps, environment, expected and actual results found in ``body`` (may be empty):
     the domain's section parser (``domain/sections.py``), headings on their own lines or
     inline ("Steps: 1) … 2) … Environment: PostgreSQL 14, 2 nodes")."""
-    parts = parse_sections(body)
+    return _found(parse_sections(body))
+
+
+def _found(parts: Sections) -> dict[str, str]:
     found = {key: parts.text(key) for key in _SECTION_KEYS}
     return {key: value for key, value in found.items() if value}
 
@@ -86,7 +89,7 @@ def escalation_text(
     t = LABELS[lang]
     missing = t["missing"]
     parts = parse_sections(body)
-    found = sections(body)
+    found = _found(parts)
     prio = priority or missing
     if lang == "ru" and priority in _PRIORITY_VALUES:
         prio = Priority(priority).russian
