@@ -42,6 +42,15 @@ RU: dict[str, str] = {
     "secrets": "пароли скрыты",
     "critical-behind-queue": "критичная в очереди",
     "priority-mismatch": "приоритет не совпадает",
+    "verify-remote-close": "проверить закрытие",
+    "client-replied": "ответ клиента",
+    "party-replied": "ответ владельца",
+    "answer-overdue": "ответ просрочен",
+    "client-answer-overdue": "клиент не ответил",
+    # request kinds
+    "incident": "инцидент",
+    "consultation": "консультация",
+    "change-request": "доработка",
     # owners, actions, billing
     "executor": "исполнитель",
     "vendor": "вендор",

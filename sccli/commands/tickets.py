@@ -12,6 +12,7 @@ from ..domain.events import Event
 from ..domain.history import TicketHistory
 from ..domain.model import EventKind, RejectReason
 from ..errors import UsageError
+from ..i18n import tr
 from ..render import Column, emit, safe_cell, say, to_json
 from ..usecases import tickets as cases
 from ..usecases import views
@@ -192,6 +193,7 @@ def ticket_show(ctx, ticket_id, fmt):
     found = state.ticket
     assert found is not None
     row = ticket_row(state, app.tz)
+    row["kind"] = views.request_kind(found).value
     history = [_event_row(e, state.voids, app.tz) for e in events]
     if fmt == "json":
         click.echo(to_json({**row, "body": found.body, "events": history}))
@@ -203,6 +205,7 @@ def ticket_show(ctx, ticket_id, fmt):
         value = row.get(col.key)
         if value not in (None, ""):
             say(f"{col.header(app.lang)}: {safe_cell(value)}")
+    say(f"{'тип' if app.lang == 'ru' else 'kind'}: {tr(row['kind'], app.lang)}")
     if found.body:
         click.echo("")
         say(found.body)

@@ -20,11 +20,14 @@ COLUMNS = [
     Column("priority_text", "priority (suggested)", "приоритет (предложен)"),
     Column("sla_text", "SLA", "SLA"),
     Column("queue_text", "queue", "очередь"),
+    Column("kind_text", "kind", "тип"),
     Column("missing_text", "missing", "не хватает"),
     Column("routing_text", "owner / action / billing", "владелец / действие / оплата"),
     Column("flags_text", "flags", "отметки"),
 ]
-FLAG_COLORS = {"unauthorized": "red", "critical-behind-queue": "magenta", "secrets": "yellow"}
+FLAG_COLORS = {"unauthorized": "red", "critical-behind-queue": "magenta", "secrets": "yellow",
+               "verify-remote-close": "cyan", "client-replied": "cyan", "party-replied": "cyan",
+               "answer-overdue": "red", "client-answer-overdue": "magenta"}
 STATE_COLORS = {"breached": "red", "warning": "yellow", "client-overdue": "magenta"}
 
 
@@ -51,6 +54,7 @@ def row_data(row: TriageRow, lang: str, tz) -> dict:
         "queue_position": queue.position if queue else None,
         "queue_state": ("in work" if queue.in_work else "queued") if queue else None,
         "ahead_of_critical": row.ahead_of_critical,
+        "kind": row.intake.kind.value,
         "missing": [item.value for item in row.intake.missing],
         "language": row.intake.language,
         "authorized": row.authorized,
@@ -64,6 +68,11 @@ def row_data(row: TriageRow, lang: str, tz) -> dict:
         "billable_extras": list(row.routing.extras),
         "secrets": row.secrets,
         "flags": list(row.flags),
+        "attention": [
+            {"what": r.what.value, "at": r.at.astimezone(tz) if r.at else None,
+             "detail": r.detail}
+            for r in row.attention
+        ],
         "proposals": [{"kind": p.kind, "detail": p.detail} for p in proposals(row)],
         "advice": advice(row, lang),
     }
@@ -101,6 +110,7 @@ def _texts(data: dict, row: TriageRow, lang: str, color: bool) -> dict:
         "priority_text": prio,
         "sla_text": sla,
         "queue_text": queue,
+        "kind_text": tr(data["kind"], lang),
         "missing_text": ", ".join(missing_labels(row.intake, lang)),
         "routing_text": f"{owner} / {tr(data['action'], lang)} / {billing}",
         "flags_text": join_styled(", ", flags),

@@ -1,10 +1,16 @@
-"""Is a request complete? The contract's list of what every request must contain.
+"""Is a request complete? The contract's list of what a request must contain, by its kind.
 
-A request must carry clearly stated questions, an account with its password, the system's
-address, the steps that led to the error as a list, and the environment (database servers,
-number of nodes, adjacent software, customizations including other partners' work).
-Missing items produce a ready-to-send clarification request; the client then has
-2 business days to answer. Pure: text in, values out.
+Contract: a request must "contain: clearly stated questions; an account with its password;
+the system's address; the steps that led to the error, as a list (the case); and the
+environment: database servers used, number of nodes, adjacent software, customizations
+(including other partner-developers' work)" («содержать четко поставленные вопросы, …
+учетная запись с паролем, адрес Системы, последовательность шагов, оформленных списком,
+приведших к ошибке (кейс), информация об окружении»). The account, address, steps and
+environment are what it takes to reproduce an error ("a defect must be reproducible");
+a consultation or a change request needs the clearly stated question only (``REQUIRED``;
+the kind comes from ``request_kind.classify``). Missing items produce a ready-to-send
+clarification request; the client then has 2 business days to answer. Pure: text in,
+values out.
 """
 
 from __future__ import annotations
@@ -16,9 +22,12 @@ from enum import StrEnum
 
 from .model import DomainError
 from .redaction import REF_RE, find_secrets
+from .request_kind import RequestKind, classify
+from .sections import parse_sections
 
 __all__ = [
     "ITEM_LABELS",
+    "REQUIRED",
     "IntakeResult",
     "Item",
     "check_intake",
@@ -36,6 +45,17 @@ class Item(StrEnum):
 
 
 ITEMS_IN_ORDER: tuple[Item, ...] = tuple(Item)
+
+# What each kind of request must contain. An incident: everything the contract lists (its
+# steps are "the steps that led to the error"); a consultation ("consultations on
+# BPMSoft's and the executor's products") and a change request ("a planned change to the
+# system's functionality"): the clearly stated question, which for a change says what
+# should change and the result expected.
+REQUIRED: dict[RequestKind, tuple[Item, ...]] = {
+    RequestKind.INCIDENT: ITEMS_IN_ORDER,
+    RequestKind.CONSULTATION: (Item.QUESTION,),
+    RequestKind.CHANGE: (Item.QUESTION,),
+}
 
 ITEM_LABELS: dict[str, dict[Item, str]] = {
     "en": {
@@ -58,8 +78,9 @@ ITEM_LABELS: dict[str, dict[Item, str]] = {
 @dataclass(frozen=True)
 class IntakeResult:
     present: frozenset[Item]
-    missing: tuple[Item, ...]
+    missing: tuple[Item, ...]  # of the items the kind requires
     language: str  # "ru" | "en"
+    kind: RequestKind = RequestKind.INCIDENT
 
     @property
     def complete(self) -> bool:
@@ -100,7 +121,7 @@ _QUESTION_WORDS = re.compile(
     r"что\s+делать|можно\s+ли|возможно\s+ли|(?:^|[.!]\s+)(?:как|что|где|когда|какие?)\s|"
     r"не\s+(?:\w+\s+)?(?:работа\w*|могу|можем|может|удается|получается|открыва\w*|"
     r"сохраня\w*|запуска\w*|загружа\w*|отобража\w*|формиру\w*|приход\w*|выполня\w*|"
-    r"срабатыва\w*|отправля\w*|входит|пускает)|"
+    r"срабатыва\w*|отправля\w*|обновля\w*|печата\w*|входит|пускает)|"
     r"please|pls|how|why|(?:^|[.!]\s+)(?:what|when|where|which)\s|could\s+you|can\s+you|"
     r"would\s+you|"
     r"help|need|needs|want|is\s+it\s+possible|"
@@ -112,9 +133,6 @@ _LOGIN_WORDS = re.compile(
     r"уч[её]тк\w*|\baccount\b|аккаунт\w*|доступ\w*|credentials)"
 )
 _PASSWORD_KINDS = frozenset({"password", "login-password", "url-credentials", "connection-string"})
-_STEP_LINE = re.compile(r"(?im)^[ \t]*(?:\d{1,2}[.)]|[-*•–—]|(?:шаг|step)\s*\d{1,2}[.:)]?)[ \t]+\S")
-_INLINE_STEP_1 = re.compile(r"(?<![\w.])1\)\s+\S")
-_INLINE_STEP_2 = re.compile(r"(?<![\w.])2\)\s+\S")
 _ENVIRONMENT = re.compile(
     r"(?i)(?:ms\s*-?\s*sql|\bsql\s+server|postgre\w*|\bpg\s?\d+|oracle|субд|\bdbms\b|"
     r"баз\w*\s+данн\w*|\bбд\b|database|\bdb\s+server|сервер\w*\s+(?:бд|баз\w*)|"
@@ -148,18 +166,12 @@ def _has_url(text: str) -> bool:
     return any(rx.search(text) for rx in (_URL, _HOST, _IP))
 
 
-def _has_steps(text: str) -> bool:
-    if len(_STEP_LINE.findall(text)) >= 2:
-        return True
-    first = _INLINE_STEP_1.search(text)  # "1) … 2) …" flattened onto one line
-    return first is not None and _INLINE_STEP_2.search(text, first.end()) is not None
-
-
 def check_intake(title: str, body: str, fields: Mapping[str, str] | None = None) -> IntakeResult:
-    """Which of the contract's items a request contains, and which are missing.
+    """Which of the contract's items a request contains, and which its kind still needs.
 
     ``fields`` are structured portal fields (``account``, ``system_url``, ``steps``,
-    ``environment``, ``question``); a non-empty one counts as present.
+    ``environment``, ``question``); a non-empty one counts as present. A ``kind`` field
+    (incident, consultation, change-request) overrides the classification.
     """
     text = _norm(f"{title}\n{body}")
     fields = fields or {}
@@ -167,18 +179,21 @@ def check_intake(title: str, body: str, fields: Mapping[str, str] | None = None)
     for item in Item:
         if str(fields.get(item.value.replace("-", "_"), "") or "").strip():
             present.add(item)
+    parts = parse_sections(_norm(body))
     checks: dict[Item, Callable[[], bool]] = {
         Item.QUESTION: lambda: _has_question(_norm(title), _norm(body)),
         Item.ACCOUNT: lambda: _has_account(text),
-        Item.SYSTEM_URL: lambda: _has_url(text),
-        Item.STEPS: lambda: _has_steps(body),
-        Item.ENVIRONMENT: lambda: _ENVIRONMENT.search(text) is not None,
+        Item.SYSTEM_URL: lambda: parts.url is not None or _has_url(_norm(title)),
+        Item.STEPS: lambda: parts.has_steps,
+        Item.ENVIRONMENT: lambda: bool(parts.environment) or _ENVIRONMENT.search(text) is not None,
     }
     for item, check in checks.items():
         if item not in present and check():
             present.add(item)
-    missing = tuple(i for i in ITEMS_IN_ORDER if i not in present)
-    return IntakeResult(frozenset(present), missing, detect_language(f"{title}\n{body}"))
+    given = str(fields.get("kind", "") or "").strip()
+    kind = RequestKind.parse(given) if given else classify(title, body).kind
+    missing = tuple(i for i in REQUIRED[kind] if i not in present)
+    return IntakeResult(frozenset(present), missing, detect_language(f"{title}\n{body}"), kind)
 
 
 # --- clarification request -----------------------------------------------------------------
@@ -205,6 +220,21 @@ _ASK: dict[str, dict[Item, str]] = {
         " adjacent software, customizations (including other partner-developers' work).",
     },
 }
+# The question item as each kind needs it (an incident keeps the text above).
+_ASK_QUESTION: dict[RequestKind, dict[str, str]] = {
+    RequestKind.CONSULTATION: {
+        "ru": "четко сформулированный вопрос: что именно вы хотите узнать и о каком разделе"
+        " или функции Системы идет речь;",
+        "en": "a clearly stated question: what exactly you would like to know, and which"
+        " section or function of the system it is about;",
+    },
+    RequestKind.CHANGE: {
+        "ru": "четкое описание доработки: что и где в Системе нужно изменить и какой"
+        " результат вы ожидаете;",
+        "en": "a clear description of the change: what should change and where in the"
+        " system, and the result you expect;",
+    },
+}
 _TEMPLATE = {
     "ru": (
         "Здравствуйте!\n\n"
@@ -228,16 +258,21 @@ _TEMPLATE = {
 
 
 def clarification_request(
-    missing: Sequence[Item], language: str, ticket_id: str, title: str
+    missing: Sequence[Item], language: str, ticket_id: str, title: str,
+    kind: RequestKind = RequestKind.INCIDENT,
 ) -> str:
-    """A polite, ready-to-send message asking for exactly the missing items."""
+    """A polite, ready-to-send message asking for exactly the missing items, the question
+    worded for the request's kind."""
     if language not in _ASK:
         raise DomainError(f"unsupported language {language!r} (expected 'ru' or 'en')")
     wanted = {Item(i) for i in missing}
     if not wanted:
         raise DomainError(f"{ticket_id}: nothing is missing, no clarification is needed")
+    asks = dict(_ASK[language])
+    if kind in _ASK_QUESTION:
+        asks[Item.QUESTION] = _ASK_QUESTION[kind][language]
     lines = [
-        f"{n}. {_ASK[language][item]}"
+        f"{n}. {asks[item]}"
         for n, item in enumerate((i for i in ITEMS_IN_ORDER if i in wanted), start=1)
     ]
     items = "\n".join(lines)

@@ -185,6 +185,8 @@ _STOPWORD_LINES = (
     "have had sent send link page form box prompt dialog screen error errors",
     "true false yes off please your yours my our their his her ваш ваша свой своя",
     "пожалуйста hidden redacted removed скрыт скрыто удален удалён",
+    # English prose after "password" ("the account with its password under which …")
+    "under which with whose whom where you we they used via through into when while",
 )
 _STOPWORDS = frozenset(w for line in _STOPWORD_LINES for w in line.split())
 

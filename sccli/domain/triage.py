@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from .attention import Attention, Reason, advise, needs_engineer
 from .clocks import ClockReading, ClockState
 from .contacts import authorized_at
 from .history import TicketHistory
@@ -25,6 +26,8 @@ FLAG_UNAUTHORIZED = "unauthorized"
 FLAG_SECRETS = "secrets"
 FLAG_CRITICAL_BEHIND = "critical-behind-queue"
 FLAG_PRIORITY_MISMATCH = "priority-mismatch"
+# what waits for an engineer (attention.py): shown as flags too
+ATTENTION_FLAGS = tuple(a.value for a in Attention)
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,7 @@ class TriageRow:
     routing: Routing
     secrets: int
     flags: tuple[str, ...] = field(default=())
+    attention: tuple[Reason, ...] = field(default=())
 
     @property
     def priority(self) -> Priority | None:
@@ -99,6 +103,7 @@ def triage_ticket(
         ahead_of_critical=ahead_of_critical,
         routing=routing,
         secrets=secrets,
+        attention=needs_engineer(state, readings),
     )
     flags = []
     if not authorized:
@@ -109,11 +114,17 @@ def triage_ticket(
         flags.append(FLAG_CRITICAL_BEHIND)
     if row.priority_mismatch:
         flags.append(FLAG_PRIORITY_MISMATCH)
+    flags += [r.what.value for r in row.attention]
     return TriageRow(**{**row.__dict__, "flags": tuple(flags)})
 
 
+_PRIORITY_RANK = {Priority.CRITICAL: 0, Priority.HIGH: 1, Priority.MEDIUM: 2, Priority.LOW: 3}
+
+
 def urgency(row: TriageRow) -> tuple[int, int, datetime]:
-    """Breached first, then the least remaining reaction time, then other running clocks."""
+    """Breached reaction first, then the least remaining reaction time, then what waits for
+    an engineer (an overdue clock, a remote close to verify, a reply), then the rest by
+    priority (critical first; none set last) and registration time."""
     r = row.reaction
     if r is not None and r.state is ClockState.BREACHED:
         return (0, r.remaining_seconds, row.ticket.registered_at)
@@ -122,7 +133,10 @@ def urgency(row: TriageRow) -> tuple[int, int, datetime]:
     u = row.urgent
     if u is not None and u.state in _URGENT_STATES:
         return (2, u.remaining_seconds, row.ticket.registered_at)
-    return (3, u.remaining_seconds if u else 0, row.ticket.registered_at)
+    if row.attention:
+        return (2, 0, row.ticket.registered_at)
+    rank = _PRIORITY_RANK.get(row.priority, 4) if row.priority else 4
+    return (3, rank, row.ticket.registered_at)
 
 
 @dataclass(frozen=True)
@@ -187,7 +201,7 @@ def advice(row: TriageRow, lang: str = "en") -> list[str]:
             f"{tid}: the client chose {prio.value}, rule {row.suggestion.rule}"
             f" suggests {row.suggestion.priority.value}: {why}"
         )
-    return out
+    return out + advise(row.attention, tid, lang)
 
 
 def missing_labels(intake: IntakeResult, lang: str) -> list[str]:

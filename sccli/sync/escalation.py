@@ -10,13 +10,14 @@ by references once more, whatever the caller already did.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from ..domain.model import Priority
 from ..domain.redaction import REF_RE, redact
+from ..domain.sections import Sections, parse_sections
 
 _PRIORITY_VALUES = {p.value for p in Priority}
+_SECTION_KEYS = ("steps", "environment", "expected", "actual", "error")
 
 __all__ = ["EscalationText", "escalation_text", "outgoing", "sections"]
 
@@ -35,27 +36,11 @@ LABELS = {
         "source": "Источник проблемы", "description": "Описание",
         "steps": "Шаги воспроизведения", "environment": "Окружение",
         "expected": "Ожидаемый результат", "actual": "Фактический результат",
+        "error": "Текст ошибки",
         "missing": "не указано", "contact": "Контакт",
         "footer": "Пожалуйста, отвечайте в этой задаче: ответы получит инженер поддержки.",
     },
 }
-
-# A section heading on a line of its own, optionally followed by text on the same line.
-_HEADINGS = {
-    "steps": r"steps(?:\s+to\s+reproduce)?|reproduction(?:\s+steps)?|how\s+to\s+reproduce|"
-             r"шаги(?:\s+воспроизведения)?|порядок\s+воспроизведения|как\s+воспроизвести",
-    "environment": r"environment|окружение|среда",
-    "expected": r"expected(?:\s+(?:result|behaviou?r))?|ожидаем\w*(?:\s+результат)?|"
-                r"ожидалось",
-    "actual": r"actual(?:\s+(?:result|behaviou?r))?|фактическ\w*(?:\s+результат)?|"
-              r"на\s+самом\s+деле|получаем|что\s+происходит",
-}
-_HEADING_RE = re.compile(
-    r"(?im)^[ \t#*_]*(?P<name>" + "|".join(f"(?P<{k}>{v})" for k, v in _HEADINGS.items())
-    + r")[ \t*_]*[:：][ \t]*(?P<rest>.*)$"
-)
-_STEP_LINE = re.compile(r"(?m)^[ \t]*(?:\d{1,2}[.)]|(?:шаг|step)\s*\d{1,2}[.:)]?)[ \t]+\S.*$")
-
 
 @dataclass(frozen=True)
 class EscalationText:
@@ -75,26 +60,15 @@ def outgoing(text: str, ticket_id: str) -> str:
 
 
 def sections(body: str) -> dict[str, str]:
-    """Steps, environment, expected and actual results found in ``body`` (may be empty)."""
-    found: dict[str, str] = {}
-    matches = list(_HEADING_RE.finditer(body))
-    for i, m in enumerate(matches):
-        key = next(k for k in _HEADINGS if m.group(k))
-        end = matches[i + 1].start() if i + 1 < len(matches) else len(body)
-        text = (m.group("rest") + "\n" + body[m.end():end]).strip()
-        if text and key not in found:
-            found[key] = text
-    if "steps" not in found:
-        steps = [line.strip() for line in _STEP_LINE.findall(body)]
-        if len(steps) >= 2:
-            found["steps"] = "\n".join(steps)
-    return found
+    """Steps, environment, expected and actual results found in ``body`` (may be empty):
+    the domain's section parser (``domain/sections.py``), headings on their own lines or
+    inline ("Steps: 1) … 2) … Environment: PostgreSQL 14, 2 nodes")."""
+    return _found(parse_sections(body))
 
 
-def _without_sections(body: str) -> str:
-    """The body up to its first recognised section heading (the free description)."""
-    m = _HEADING_RE.search(body)
-    return (body[: m.start()] if m else body).strip()
+def _found(parts: Sections) -> dict[str, str]:
+    found = {key: parts.text(key) for key in _SECTION_KEYS}
+    return {key: value for key, value in found.items() if value}
 
 
 def escalation_text(
@@ -114,16 +88,17 @@ def escalation_text(
     lang = language if language in LABELS else "en"
     t = LABELS[lang]
     missing = t["missing"]
-    found = sections(body)
+    parts = parse_sections(body)
+    found = _found(parts)
     prio = priority or missing
     if lang == "ru" and priority in _PRIORITY_VALUES:
         prio = Priority(priority).russian
-    description = _without_sections(body) or (body.strip() if not found else "") or missing
+    description = parts.description or (body.strip() if not found else "") or missing
     lines = [
         t["header"].format(executor=executor),
         "",
         f"**{t['client']}:** {client_name}",
-        f"**{t['system']}:** {system_url or missing}",
+        f"**{t['system']}:** {system_url or parts.url or missing}",
         f"**{t['ticket']}:** {ticket_id}",
         f"**{t['priority']}:** {prio}",
     ]
@@ -134,6 +109,8 @@ def escalation_text(
     lines += ["", f"### {t['description']}", "", f"**{title.strip()}**", "", description]
     for key in ("steps", "environment", "expected", "actual"):
         lines += ["", f"### {t[key]}", "", found.get(key) or missing]
+        if key == "actual" and found.get("error"):  # only when the body quotes one
+            lines += ["", f"### {t['error']}", "", found["error"]]
     lines += ["", "---", t["footer"]]
     full_title = f"{ticket_id}: {' '.join(title.split())}"
     return EscalationText(outgoing(full_title, ticket_id), outgoing("\n".join(lines), ticket_id))

@@ -454,7 +454,8 @@ def ask_missing(ws: Workspace, ticket_id: str) -> tuple[str, list[str]]:
     intake = check_intake(ticket.title, ticket.body)
     if not intake.missing:
         raise UsageError(f"{ticket.id} has everything the contract asks for; nothing to ask")
-    text = clarification_request(intake.missing, intake.language, ticket.id, ticket.title)
+    text = clarification_request(intake.missing, intake.language, ticket.id, ticket.title,
+                                 intake.kind)
     missing = [item.value for item in intake.missing]
     record(ws, ticket.id, Asked(message=text, missing=tuple(missing)))
     return text, missing

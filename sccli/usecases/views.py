@@ -29,6 +29,8 @@ from .packages import package_for, package_lookup
 
 if TYPE_CHECKING:  # triage pulls in intake, priority rules and redaction: `sla check` needs none
     from ..domain.calendar import BusinessCalendar
+    from ..domain.model import Ticket
+    from ..domain.request_kind import RequestKind
     from ..domain.triage import TriageRow
 
 # What one ticket's data can raise (a damaged or hand-edited store, a date a calendar cannot
@@ -92,6 +94,13 @@ def ticket_show(ws: Workspace, ticket_id: str) -> tuple[TicketHistory, list[Even
     if not h.exists and not h.registration_voided:
         ticket_cases.load(ws, ticket.id, ws.at)  # raises: registered later
     return h, [e for e in stored if e.at <= ws.at or e.seq in h.voids]
+
+
+def request_kind(ticket: Ticket) -> RequestKind:
+    """The request's kind (incident, consultation, change request) from its text."""
+    from ..domain.request_kind import classify
+
+    return classify(ticket.title, ticket.body).kind
 
 
 def open_histories(ws: Workspace, client: str | None = None) -> list[TicketHistory]:
