@@ -11,13 +11,21 @@ a system URL, ``https://user:password@host`` keeps the login and loses the passw
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from ..domain.contacts import authorized_at, normalize_email
-from ..domain.model import Client, Contact, Hosting
-from ..errors import NotFoundError, UsageError
+from ..domain.contacts import (
+    Request,
+    VerdictChange,
+    authorized_at,
+    in_effect_order,
+    normalize_email,
+    verdict_changes,
+)
+from ..domain.model import BEGINNING, Client, Contact, Hosting
+from ..errors import NotFoundError, SccliError, UsageError
 from .context import Workspace
 
 if TYPE_CHECKING:
@@ -127,7 +135,10 @@ def add_client(
     system_url: str | None,
     hosting: str,
     contact: str | None,
+    effective: datetime | None = None,
 ) -> Client:
+    """Add a client; its ``contact`` is in force from ``effective``, or from the beginning
+    (nobody was appointed before: requests imported with earlier dates are authorized)."""
     name = name.strip()
     if not name or len(name) > 200:
         raise UsageError("the client name must be 1 to 200 characters")
@@ -141,6 +152,8 @@ def add_client(
         raise UsageError(f"invalid --system-url {_shown_url(client.system_url)!r}"
                          " (expected http(s)://host/…)")
     email = normalize_email(contact) if contact else None
+    if effective is not None and email is None:
+        raise UsageError("--effective dates the authorized contact: give --contact EMAIL too")
     if ws.store.get_client(client.key):  # before any vault write under its references
         raise UsageError(f"client {client.key} already exists (see `sccli client list`)")
     (new_name,), url = _move_client_secrets(ws, client.key, [client.name], client.system_url)
@@ -148,8 +161,36 @@ def add_client(
     with ws.store.transaction() as store:
         store.add_client(client, ws.clock)
         if email:
-            store.add_contact(Contact(client.key, email, None, ws.at, "initial contact"), ws.clock)
+            store.add_contact(Contact(client.key, email, None, effective or BEGINNING,
+                                      "initial contact"), ws.clock)
     return client
+
+
+@dataclass(frozen=True)
+class Appointment:
+    """A recorded appointment, and what it changed for tickets already registered."""
+
+    contact: Contact
+    back_dated: bool  # effective before now (the clock)
+    changes: list[VerdictChange]
+
+
+def _requests(ws: Workspace, client_key: str) -> list[Request]:
+    """The client's tickets as the authorization verdict sees them (every ticket known)."""
+    from ..domain.history import history
+
+    out = []
+    events = ws.store.events_by_ticket(None, client_key, None)
+    for t in ws.store.tickets(client=client_key):
+        try:
+            h = history(events.get(t.id, ()), None, t)
+        except (SccliError, ValueError) as exc:  # a damaged ticket: said, and left out
+            ws.warn(f"{t.id} is left out of the authorization check: {exc}")
+            continue
+        if h.exists and h.client == client_key and h.ticket is not None:
+            out.append(Request(t.id, h.ticket.reporter, h.ticket.registered_at,
+                               h.confirmed_by))
+    return out
 
 
 def set_contact(
@@ -159,11 +200,28 @@ def set_contact(
     name: str | None,
     effective: datetime | None,
     notice: str | None,
-) -> Contact:
+) -> Appointment:
     """Appoint the client's authorized person from ``effective`` on (contract: "The client
-    may appoint a new authorized person by sending a notice")."""
+    may appoint a new authorized person by sending a notice with the new person's contact
+    details to the executor's support e-mail").
+
+    A back-dated appointment (effective before now) rewrites who was authorized when past
+    requests came in, so it needs that notice (``notice``, quoted from the client's
+    letter); the result lists the tickets whose authorization verdict changes.
+    """
     client = require_client(ws, client_key)
     email = normalize_email(email)
+    when = effective or ws.at
+    back_dated = when < ws.clock
+    if back_dated and not (notice and notice.strip()):
+        shown = ("from the beginning" if when <= BEGINNING
+                 else f"from {when.astimezone(ws.tz).isoformat()}")
+        raise UsageError(
+            f"a back-dated appointment ({shown}, before now) changes who was authorized for"
+            " requests already received: quote the client's notice of the change with"
+            " --notice TEXT (contract: the client appoints a new authorized person by"
+            " sending a notice)")
+    before = ws.store.contacts(client.key)
     # The notice and the name are the client's texts: credentials go to the vault first.
     (name, notice), _ = _move_client_secrets(
         ws, client.key, [name.strip() if name else None, notice])
@@ -171,12 +229,14 @@ def set_contact(
         client=client.key,
         email=email,
         name=name,
-        effective=effective or ws.at,
+        effective=when,
         notice=notice,
     )
+    requests = _requests(ws, client.key)
     with ws.store.transaction() as store:
         store.add_contact(contact, ws.clock)
-    return contact
+    changes = verdict_changes(before, [*before, contact], requests)
+    return Appointment(contact, back_dated, changes)
 
 
 def clients_with_contacts(ws: Workspace) -> list[tuple[Client, Contact | None]]:
@@ -187,7 +247,7 @@ def clients_with_contacts(ws: Workspace) -> list[tuple[Client, Contact | None]]:
 def contacts_of(ws: Workspace, client_key: str) -> tuple[Client, list[Contact], Contact | None]:
     """A client's appointments known at the instant asked about, and the one in force."""
     client = require_client(ws, client_key)
-    contacts = ws.store.contacts(client.key)
+    contacts = in_effect_order(ws.store.contacts(client.key))
     return client, contacts, authorized_at(contacts, ws.at)
 
 
