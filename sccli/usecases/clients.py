@@ -171,7 +171,8 @@ class Appointment:
     """A recorded appointment, and what it changed for tickets already registered."""
 
     contact: Contact
-    back_dated: bool  # effective before now (the clock)
+    back_dated: bool  # a back-dated change: effective before now (the clock), and it
+    # replaced an earlier appointment or changed a ticket's verdict
     changes: list[VerdictChange]
 
 
@@ -205,37 +206,33 @@ def set_contact(
     may appoint a new authorized person by sending a notice with the new person's contact
     details to the executor's support e-mail").
 
-    A back-dated appointment (effective before now) rewrites who was authorized when past
-    requests came in, so it needs that notice (``notice``, quoted from the client's
-    letter); the result lists the tickets whose authorization verdict changes.
+    A back-dated change (effective before now, replacing an earlier appointment or changing
+    a ticket's verdict) rewrites who was authorized when past requests came in, so it needs
+    that notice (``notice``, quoted from the client's letter); the result lists the tickets
+    whose authorization verdict changes. A first appointment that changes no verdict is
+    like ``client add --contact --effective`` and needs none.
     """
     client = require_client(ws, client_key)
     email = normalize_email(email)
     when = effective or ws.at
-    back_dated = when < ws.clock
+    before = ws.store.contacts(client.key)
+    changes = verdict_changes(before, [*before, Contact(client.key, email, None, when)],
+                              _requests(ws, client.key))
+    back_dated = when < ws.clock and bool(before or changes)
     if back_dated and not (notice and notice.strip()):
         shown = ("from the beginning" if when <= BEGINNING
                  else f"from {when.astimezone(ws.tz).isoformat()}")
         raise UsageError(
-            f"a back-dated appointment ({shown}, before now) changes who was authorized for"
-            " requests already received: quote the client's notice of the change with"
-            " --notice TEXT (contract: the client appoints a new authorized person by"
-            " sending a notice)")
-    before = ws.store.contacts(client.key)
+            f"a back-dated change of the authorized contact ({shown}, before now) changes who"
+            " was authorized for requests already received: quote the client's notice of the"
+            " change with --notice TEXT (contract: the client appoints a new authorized"
+            " person by sending a notice)")
     # The notice and the name are the client's texts: credentials go to the vault first.
     (name, notice), _ = _move_client_secrets(
         ws, client.key, [name.strip() if name else None, notice])
-    contact = Contact(
-        client=client.key,
-        email=email,
-        name=name,
-        effective=when,
-        notice=notice,
-    )
-    requests = _requests(ws, client.key)
+    contact = Contact(client=client.key, email=email, name=name, effective=when, notice=notice)
     with ws.store.transaction() as store:
         store.add_contact(contact, ws.clock)
-    changes = verdict_changes(before, [*before, contact], requests)
     return Appointment(contact, back_dated, changes)
 
 
