@@ -126,10 +126,10 @@ def contact() -> None:
 def contact_set(ctx, client_key, email, name, effective, notice) -> None:
     """Appoint CLIENT's authorized contact from --effective on.
 
-    Each ticket is judged by the contact in force when it was registered. An appointment
-    effective before now (back-dated) changes that for past tickets: it needs --notice
-    (quote the client's notice of the change), warns, and lists the tickets whose
-    verdict changes.
+    Each ticket is judged by the contact in force when it was registered. A back-dated
+    change (effective before now, replacing an appointment or changing a ticket's
+    verdict) needs --notice (quote the client's notice of the change), warns, and lists
+    the tickets whose verdict changes.
 
     \b
     Example:
