@@ -89,7 +89,8 @@ def test_client_add_effective_dates_the_first_contact(desk: Cli):
     assert rows[after]["authorized"] is True
     assert rows[before]["flags"] == ["unauthorized"] and rows[before]["authorized_contact"] is None
     (advice,) = rows[before]["advice"]
-    assert "ACME has no authorized contact" in advice and "sccli contact set ACME" in advice
+    assert advice.startswith(f"{before}: it@acme.ru is not the authorized contact (ACME has"
+                             " none appointed): appoint one (sccli contact set ACME EMAIL")
     (shown,) = history(desk)
     assert shown["effective"] == "2026-03-01T09:00:00+03:00" and not shown["from_beginning"]
 

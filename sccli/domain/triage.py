@@ -164,16 +164,16 @@ def advice(row: TriageRow, lang: str = "en") -> list[str]:
         contact = row.authorized_contact
         reject = f"sccli ticket reject {tid} --reason unauthorized"
         if contact is None:
+            client = row.ticket.client
             out.append(
-                f"{tid}: у клиента {row.ticket.client} нет авторизованного лица, заявку"
-                f" прислал {row.ticket.reporter}: назначьте его (sccli contact set"
-                f" {row.ticket.client} EMAIL --notice …), затем подтвердите (sccli ticket"
-                f" confirm {tid} --by EMAIL -m …) или отклоните: {reject}"
+                f"{tid}: отправитель {row.ticket.reporter} не авторизованное лицо (у {client}"
+                f" оно не назначено): назначьте его (sccli contact set {client} EMAIL --notice"
+                f" …), затем подтвердите (sccli ticket confirm {tid} --by EMAIL -m …) или"
+                f" отклоните: {reject}"
                 if ru else
-                f"{tid}: {row.ticket.client} has no authorized contact and"
-                f" {row.ticket.reporter} sent it: appoint one (sccli contact set"
-                f" {row.ticket.client} EMAIL --notice …), then confirm (sccli ticket confirm"
-                f" {tid} --by EMAIL -m …) or reject: {reject}"
+                f"{tid}: {row.ticket.reporter} is not the authorized contact ({client} has"
+                f" none appointed): appoint one (sccli contact set {client} EMAIL --notice …),"
+                f" then confirm (sccli ticket confirm {tid} --by EMAIL -m …) or reject: {reject}"
             )
         else:
             out.append(
