@@ -176,13 +176,17 @@ class Appointment:
     changes: list[VerdictChange]
 
 
-def _requests(ws: Workspace, client_key: str) -> list[Request]:
-    """The client's tickets as the authorization verdict sees them (every ticket known)."""
+def _requests(ws: Workspace, client_key: str, since: datetime) -> list[Request]:
+    """The client's tickets registered at or after ``since`` (an appointment effective then
+    can change only their verdict), as the authorization verdict sees them."""
     from ..domain.history import history
 
-    out = []
+    out: list[Request] = []
+    tickets = [t for t in ws.store.tickets(client=client_key) if t.registered_at >= since]
+    if not tickets:
+        return out
     events = ws.store.events_by_ticket(None, client_key, None)
-    for t in ws.store.tickets(client=client_key):
+    for t in tickets:
         try:
             h = history(events.get(t.id, ()), None, t)
         except (SccliError, ValueError) as exc:  # a damaged ticket: said, and left out
@@ -217,7 +221,7 @@ def set_contact(
     when = effective or ws.at
     before = ws.store.contacts(client.key)
     changes = verdict_changes(before, [*before, Contact(client.key, email, None, when)],
-                              _requests(ws, client.key))
+                              _requests(ws, client.key, when))
     back_dated = when < ws.clock and bool(before or changes)
     if back_dated and not (notice and notice.strip()):
         shown = ("from the beginning" if when <= BEGINNING
