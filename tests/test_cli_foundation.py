@@ -89,7 +89,7 @@ def test_reject_set_and_list_filters(acme):
     for title in ("a", "b", "c"):
         acme.ok("ticket", "add", "--client", "ACME", "--from", "it@acme.ru", "--title", title,
                 "--priority", "low")
-    acme.ok("ticket", "reject", "ACME-2", "--reason", "unauthorized", "-m", "not the contact")
+    acme.ok("ticket", "reject", "ACME-2", "--reason", "unreasonable", "-m", "needs on-site work")
     acme.ok("ticket", "set", "ACME-3", "--priority", "high", "--source", "vendor-product",
             "--party", "vendor", "--estimate", "2026-12-01T17:00")
     ext = acme("ticket", "set", "ACME-3", "--estimate", "2026-12-05T17:00")
@@ -123,7 +123,9 @@ def test_reject_set_and_list_filters(acme):
         (["contact", "set", "ACME", "x@y.ru", "--effective", "вчера"], "malformed --effective"),
         (["client", "add", "1-bad", "--name", "x"], "invalid client key"),
         (["ticket", "list", "--status", "sleeping"], "unknown status 'sleeping'"),
-        (["ticket", "reject", "ACME-1", "--reason", "unauthorized", "-m", " "], "needs an explanation"),
+        (["ticket", "reject", "ACME-1", "--reason", "unreasonable", "-m", " "],
+         "needs the explanation"),
+        (["ticket", "reject", "ACME-1", "--reason", "unauthorized"], "does not apply"),
     ],
 )
 def test_bad_input_one_line_exit_2_nothing_written(acme, args, fragment):

@@ -178,6 +178,7 @@ def test_an_accepted_ticket_is_closed_and_a_reopened_one_goes_back_to_work(desk:
 
 def test_rejection_records_its_reason(desk: Cli):
     tid = add(desk, "2026-11-23T09:00")
+    desk.ok("ticket", "ask", tid, "--need", "remote-access", at="2026-11-23T09:10")
     desk.ok("ticket", "reject", tid, "--reason", "no-access", "-m", "no remote access",
             at="2026-11-23T09:20")
     shown = show(desk, tid)

@@ -131,6 +131,7 @@ def test_no_planted_password_leaks_anywhere(tmp_path, github):
     run("ticket", "note", vendor, "-m", "typo", at="2026-11-20T11:50")
     seq = show_last_seq(cli, vendor)
     run("ticket", "void", vendor, str(seq), "--reason", f"typo {pw('void')}")
+    run("ticket", "ask", other, "--need", "remote-access", at="2026-11-20T12:05")
     run("ticket", "reject", other, "--reason", "no-access", "-m", f"no access {pw('reject')}",
         at="2026-11-20T12:10")
     # escalate to both trackers, then partners reply with passwords, then a public note

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from ..domain.model import BEGINNING
 from ..render import Column, emit, say, to_json
 from ..usecases import clients as cases
 from ..usecases.packages import package_name
@@ -42,12 +43,18 @@ def client() -> None:
     show_default=True,
     help="Where the system runs (bpmsoft-cloud routes problems to the vendor).",
 )
-@click.option("--contact", metavar="EMAIL", help="The authorized contact, effective now.")
+@click.option("--contact", metavar="EMAIL",
+              help="The authorized contact, in force from the beginning (or --effective).")
+@click.option("--effective", metavar="ISO",
+              help="When the --contact takes effect [from the beginning: nobody before].")
 @click.option("--package", metavar="NAME", help="Its service package in sla.yaml [default].")
 @format_option
 @click.pass_context
-def client_add(ctx, key, name, system_url, hosting, contact, package, fmt) -> None:
+def client_add(ctx, key, name, system_url, hosting, contact, effective, package, fmt) -> None:
     """Add a client; KEY prefixes its ticket ids (ACME → ACME-1).
+
+    The --contact is the client's authorized person from the beginning, so requests
+    imported with earlier dates count as authorized; --effective WHEN dates it instead.
 
     \b
     Example:
@@ -55,7 +62,9 @@ def client_add(ctx, key, name, system_url, hosting, contact, package, fmt) -> No
           --contact it@acme.example
     """
     app = app_of(ctx)
-    added = cases.add_client(app, key, name, system_url, hosting, contact, package=package)
+    when = _effective(app, effective) if effective else None
+    added = cases.add_client(app, key, name, system_url, hosting, contact, effective=when,
+                             package=package)
     if fmt == "json":
         click.echo(to_json({"key": added.key}))
     else:
@@ -155,18 +164,72 @@ def contact() -> None:
 @click.argument("client_key", metavar="CLIENT")
 @click.argument("email")
 @click.option("--name", help="The person's name.")
-@click.option("--effective", metavar="ISO", help="When the appointment takes effect [now].")
-@click.option("--notice", metavar="TEXT", help="The client's notice that appointed the person.")
+@click.option("--effective", metavar="ISO",
+              help="When the appointment takes effect, or 'beginning' [now].")
+@click.option("--notice", metavar="TEXT",
+              help="The client's notice that appointed the person (required when back-dated).")
 @click.pass_context
 def contact_set(ctx, client_key, email, name, effective, notice) -> None:
     """Appoint CLIENT's authorized contact from --effective on.
 
-    Past tickets keep the verdict they had when registered.
+    Each ticket is judged by the contact in force when it was registered. A back-dated
+    change (effective before now, replacing an appointment or changing a ticket's
+    verdict) needs --notice (quote the client's notice of the change), warns, and lists
+    the tickets whose verdict changes.
+
+    \b
+    Example:
+      sccli contact set ACME olga@acme.example --name "Olga" --effective 2026-12-01T09:00 \\
+          --notice "letter No. 12 of 2026-11-24"
     """
     app = app_of(ctx)
-    when = app.instant(effective, "--effective") if effective else None
-    saved = cases.set_contact(app, client_key, email, name, when, notice)
-    say(f"{saved.client}: {saved.email} from {saved.effective.isoformat()}")
+    when = _effective(app, effective) if effective else None
+    done = cases.set_contact(app, client_key, email, name, when, notice)
+    saved = done.contact
+    say(f"{saved.client}: {saved.email} {_from(saved, app.tz, app.lang)}")
+    if done.back_dated:
+        ru = app.lang == "ru"
+        count = len(done.changes)
+        # through the output gate: the notice is the client's text
+        say("sccli: warning: " + (
+            f"{saved.client}: назначение задним числом ({_from(saved, app.tz, 'ru')}) по"
+            f" уведомлению «{saved.notice}»: меняется авторизация заявок: {count}"
+            if ru else
+            f"{saved.client}: back-dated appointment ({_from(saved, app.tz, 'en')}) on the"
+            f" client's notice \"{saved.notice}\": the authorization verdict changes for"
+            f" {count} ticket{'s' if count != 1 else ''}"), err=True, multiline=False)
+        for change in done.changes:
+            say(_change_line(change, app.tz, app.lang), err=True)
+
+
+_VERDICT = {"en": {True: "authorized", False: "unauthorized"},
+            "ru": {True: "авторизована", False: "не авторизована"}}
+
+
+def _change_line(change, tz, lang: str) -> str:
+    r = change.request
+    words = _VERDICT["ru" if lang == "ru" else "en"]
+    registered = r.registered_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+    if lang == "ru":
+        return (f"  {r.ticket_id} (от {r.reporter}, зарегистрирована {registered}):"
+                f" {words[change.before]} → {words[change.after]}")
+    return (f"  {r.ticket_id} (from {r.reporter}, registered {registered}):"
+            f" {words[change.before]} → {words[change.after]}")
+
+
+def _effective(app, text: str):
+    """--effective: an instant in the calendar's zone, or 'beginning' (nobody before)."""
+    if text.strip().lower() in ("beginning", "начало"):
+        return BEGINNING
+    return app.instant(text, "--effective")
+
+
+def _from(contact, tz, lang: str) -> str:
+    """When an appointment takes effect, in the calendar's zone."""
+    if contact.from_beginning:
+        return "с начала" if lang == "ru" else "from the beginning"
+    when = contact.effective.astimezone(tz).isoformat()
+    return f"с {when}" if lang == "ru" else f"from {when}"
 
 
 @contact.command("show")
@@ -175,16 +238,23 @@ def contact_set(ctx, client_key, email, name, effective, notice) -> None:
 @format_option
 @click.pass_context
 def contact_show(ctx, client_key, history, fmt) -> None:
-    """Show CLIENT's authorized contact (at --at, default now)."""
+    """Show CLIENT's authorized contact (at --at, default now).
+
+    Times are in the calendar's zone (sla.yaml timezone); a contact in force from the
+    beginning shows "from the beginning" (in JSON: effective null, from_beginning true).
+    """
     app = app_of(ctx)
     found, contacts, current = cases.contacts_of(app, client_key)
     chosen = contacts if history else ([current] if current else [])
+    beginning = None if fmt == "json" else (
+        "с начала" if app.lang == "ru" else "from the beginning")
     rows = [
         {
             "client": c.client,
             "email": c.email,
             "name": c.name,
-            "effective": c.effective,
+            "effective": beginning if c.from_beginning else c.effective.astimezone(app.tz),
+            "from_beginning": c.from_beginning,
             "notice": c.notice,
             "current": c is current,
         }

@@ -242,14 +242,26 @@ _transition_command("reopen", EventKind.REOPENED, "Reopen a resolved ticket the 
     help="unauthorized: not from the authorized person; unreasonable: not solvable in"
     " reasonable time remotely; no-access: broken client hardware or no remote access.",
 )
-@click.option("-m", "--message", required=True, metavar="TEXT",
-              help="The explanation for the client (recorded with the rejection).")
+@click.option("-m", "--message", metavar="TEXT", default="",
+              help="The explanation for the client (required for unreasonable).")
 @click.pass_context
 def ticket_reject(ctx, ticket_id, reason, message):
-    """Refuse the service on one of the contract's three grounds."""
+    """Refuse the service on one of the contract's three grounds, when the history holds it.
+
+    \b
+    unauthorized  the reporter was not the authorized contact at registration, and no
+                  confirmation was recorded (ticket confirm)
+    no-access     the client was asked for remote access or a hardware fix
+                  (ticket ask ID --need remote-access|hardware-fix) and has not answered
+    unreasonable  -m explains why it cannot be solved in reasonable time remotely
+
+    The message to the client (recorded with the rejection, printed) quotes the ground
+    from the contract in the client's language, then the explanation.
+    """
     app = app_of(ctx)
-    state = cases.reject(app, ticket_id, reason, message)
-    click.echo(f"{ticket_id.upper()}: {state.status.value} ({reason})")
+    event, state = cases.reject(app, ticket_id, reason, message)
+    click.echo(f"{event.ticket_id}: {state.status.value} ({reason})")
+    say(getattr(event.payload, "message", ""))  # as stored: credentials are references
 
 
 @ticket.command("set")
@@ -287,10 +299,19 @@ def ticket_note(ctx, ticket_id, message, public):
 @click.option("--missing", is_flag=True,
               help="Ask for exactly what the request lacks (contract: account, address, steps…),"
               " in the ticket's language.")
+@click.option("--need", multiple=True, type=click.Choice(["remote-access", "hardware-fix"]),
+              help="Ask for remote access or a hardware fix (what a no-access refusal needs"
+              " first); -m replaces the generated text.")
 @click.pass_context
-def ticket_ask(ctx, ticket_id, message, missing):
+def ticket_ask(ctx, ticket_id, message, missing, need):
     """Ask the client a clarifying question (starts the 2-business-day clock)."""
     app = app_of(ctx)
+    if need:
+        if missing:
+            raise UsageError("--need and --missing are separate questions; give one of them")
+        _, text = cases.ask_access(app, ticket_id, list(need), message)
+        say(text)
+        return
     if missing == bool(message):
         raise UsageError("give -m TEXT or --missing (one of them)")
     if missing:

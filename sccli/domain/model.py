@@ -7,7 +7,7 @@ events (``events.py`` holds the typed log, ``history.py`` the one fold).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from ..errors import UsageError
@@ -203,15 +203,27 @@ class Client:
     package: str | None = None  # its service package in sla.yaml; None: the default one
 
 
+# "From the beginning": the effective instant of a contact nobody was appointed before (the
+# one named when the client is added). The earliest aware instant, so it sorts first in
+# the store (its UTC text "0001-01-01T00:00:00+00:00") and in the domain; shown as "from
+# the beginning", never converted to another zone.
+BEGINNING = datetime(1, 1, 1, tzinfo=UTC)
+
+
 @dataclass(frozen=True)
 class Contact:
-    """One appointment of a client's authorized person, effective from ``effective``."""
+    """One appointment of a client's authorized person, effective from ``effective``
+    (``BEGINNING``: from the beginning, nobody was appointed before)."""
 
     client: str
     email: str
     name: str | None
     effective: datetime
     notice: str | None = None
+
+    @property
+    def from_beginning(self) -> bool:
+        return self.effective <= BEGINNING
 
 
 def client_of(ticket_id: str) -> str:

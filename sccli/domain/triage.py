@@ -13,7 +13,7 @@ from datetime import datetime
 
 from .attention import Attention, Reason, advise, needs_engineer
 from .clocks import ClockReading, ClockState
-from .contacts import authorized_at
+from .contacts import authorized_at, request_authorized
 from .history import TicketHistory
 from .intake import IntakeResult, Item, check_intake
 from .model import Client, Contact, Priority, Status, Ticket
@@ -84,8 +84,8 @@ def triage_ticket(
     contact = authorized_at(contacts, ticket.registered_at)
     # contract: a request "must come from the client's authorized person" (or be confirmed
     # by them: a recorded confirmation)
-    authorized = (contact is not None and contact.email == ticket.reporter) or bool(
-        state.confirmed_by)
+    authorized = request_authorized(contacts, ticket.reporter, ticket.registered_at,
+                                    state.confirmed_by)
     suggestion = suggest_priority(rules, ticket.title, ticket.body)
     intake = check_intake(ticket.title, ticket.body)
     routing = route(routes, state.source, state.party, client.hosting, ticket.channel, ticket.on_behalf)
@@ -173,16 +173,32 @@ def advice(row: TriageRow, lang: str = "en") -> list[str]:
     tid, ru = row.ticket.id, lang == "ru"
     out = []
     if FLAG_UNAUTHORIZED in row.flags:
-        contact = row.authorized_contact or ("не назначено" if ru else "none appointed")
-        out.append(
-            f"{tid}: отправитель {row.ticket.reporter} не авторизованное лицо ({contact}):"
-            f" получите подтверждение или отклоните: sccli ticket reject {tid} --reason"
-            " unauthorized -m …"
-            if ru else
-            f"{tid}: {row.ticket.reporter} is not the authorized contact ({contact}): get"
-            f" their confirmation, or reject: sccli ticket reject {tid} --reason unauthorized"
-            " -m …"
-        )
+        # contract: the executor may refuse when "the request did not come from the
+        # client's authorized person"; the authorized person's confirmation makes it theirs
+        contact = row.authorized_contact
+        reject = f"sccli ticket reject {tid} --reason unauthorized"
+        if contact is None:
+            client = row.ticket.client
+            out.append(
+                f"{tid}: отправитель {row.ticket.reporter} не авторизованное лицо (у {client}"
+                f" оно не назначено): назначьте его (sccli contact set {client} EMAIL --notice"
+                f" …), затем подтвердите (sccli ticket confirm {tid} --by EMAIL -m …) или"
+                f" отклоните: {reject}"
+                if ru else
+                f"{tid}: {row.ticket.reporter} is not the authorized contact ({client} has"
+                f" none appointed): appoint one (sccli contact set {client} EMAIL --notice …),"
+                f" then confirm (sccli ticket confirm {tid} --by EMAIL -m …) or reject: {reject}"
+            )
+        else:
+            out.append(
+                f"{tid}: отправитель {row.ticket.reporter} не авторизованное лицо ({contact}):"
+                f" если {contact} подтверждает заявку: sccli ticket confirm {tid} --by"
+                f" {contact} -m …; иначе отклоните: {reject}"
+                if ru else
+                f"{tid}: {row.ticket.reporter} is not the authorized contact ({contact}): if"
+                f" {contact} confirms the request: sccli ticket confirm {tid} --by {contact}"
+                f" -m …; otherwise reject: {reject}"
+            )
     if row.ahead_of_critical:
         out.append(
             f"{tid}: критичная заявка ждёт за {row.ahead_of_critical}: предложите клиенту"

@@ -11,13 +11,21 @@ a system URL, ``https://user:password@host`` keeps the login and loses the passw
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from ..domain.contacts import authorized_at, normalize_email
-from ..domain.model import Client, Contact, Hosting
-from ..errors import NotFoundError, UsageError
+from ..domain.contacts import (
+    Request,
+    VerdictChange,
+    authorized_at,
+    in_effect_order,
+    normalize_email,
+    verdict_changes,
+)
+from ..domain.model import BEGINNING, Client, Contact, Hosting
+from ..errors import NotFoundError, SccliError, UsageError
 from .context import Workspace
 from .packages import check_package
 
@@ -129,8 +137,11 @@ def add_client(
     hosting: str,
     contact: str | None,
     package: str | None = None,
+    effective: datetime | None = None,
 ) -> Client:
-    """Add a client; ``package`` names its service package in sla.yaml (None: default)."""
+    """Add a client; ``package`` names its service package in sla.yaml (None: default); its
+    ``contact`` is in force from ``effective``, or from the beginning (nobody was appointed
+    before: requests imported with earlier dates are authorized)."""
     name = name.strip()
     if not name or len(name) > 200:
         raise UsageError("the client name must be 1 to 200 characters")
@@ -145,6 +156,8 @@ def add_client(
                          " (expected http(s)://host/…)")
     email = normalize_email(contact) if contact else None
     package_name = check_package(ws, package) if package else None
+    if effective is not None and email is None:
+        raise UsageError("--effective dates the authorized contact: give --contact EMAIL too")
     if ws.store.get_client(client.key):  # before any vault write under its references
         raise UsageError(f"client {client.key} already exists (see `sccli client list`)")
     (new_name,), url = _move_client_secrets(ws, client.key, [client.name], client.system_url)
@@ -152,7 +165,8 @@ def add_client(
     with ws.store.transaction() as store:
         store.add_client(client, ws.clock)
         if email:
-            store.add_contact(Contact(client.key, email, None, ws.at, "initial contact"), ws.clock)
+            store.add_contact(Contact(client.key, email, None, effective or BEGINNING,
+                                      "initial contact"), ws.clock)
     return client
 
 
@@ -166,6 +180,38 @@ def set_package(ws: Workspace, client_key: str, package: str) -> Client:
     return Client(client.key, client.name, client.system_url, client.hosting, stored)
 
 
+@dataclass(frozen=True)
+class Appointment:
+    """A recorded appointment, and what it changed for tickets already registered."""
+
+    contact: Contact
+    back_dated: bool  # a back-dated change: effective before now (the clock), and it
+    # replaced an earlier appointment or changed a ticket's verdict
+    changes: list[VerdictChange]
+
+
+def _requests(ws: Workspace, client_key: str, since: datetime) -> list[Request]:
+    """The client's tickets registered at or after ``since`` (an appointment effective then
+    can change only their verdict), as the authorization verdict sees them."""
+    from ..domain.history import history
+
+    out: list[Request] = []
+    tickets = [t for t in ws.store.tickets(client=client_key) if t.registered_at >= since]
+    if not tickets:
+        return out
+    events = ws.store.events_by_ticket(None, client_key, None)
+    for t in tickets:
+        try:
+            h = history(events.get(t.id, ()), None, t)
+        except (SccliError, ValueError) as exc:  # a damaged ticket: said, and left out
+            ws.warn(f"{t.id} is left out of the authorization check: {exc}")
+            continue
+        if h.exists and h.client == client_key and h.ticket is not None:
+            out.append(Request(t.id, h.ticket.reporter, h.ticket.registered_at,
+                               h.confirmed_by))
+    return out
+
+
 def set_contact(
     ws: Workspace,
     client_key: str,
@@ -173,24 +219,39 @@ def set_contact(
     name: str | None,
     effective: datetime | None,
     notice: str | None,
-) -> Contact:
+) -> Appointment:
     """Appoint the client's authorized person from ``effective`` on (contract: "The client
-    may appoint a new authorized person by sending a notice")."""
+    may appoint a new authorized person by sending a notice with the new person's contact
+    details to the executor's support e-mail").
+
+    A back-dated change (effective before now, replacing an earlier appointment or changing
+    a ticket's verdict) rewrites who was authorized when past requests came in, so it needs
+    that notice (``notice``, quoted from the client's letter); the result lists the tickets
+    whose authorization verdict changes. A first appointment that changes no verdict is
+    like ``client add --contact --effective`` and needs none.
+    """
     client = require_client(ws, client_key)
     email = normalize_email(email)
+    when = effective or ws.at
+    before = ws.store.contacts(client.key)
+    changes = verdict_changes(before, [*before, Contact(client.key, email, None, when)],
+                              _requests(ws, client.key, when))
+    back_dated = when < ws.clock and bool(before or changes)
+    if back_dated and not (notice and notice.strip()):
+        shown = ("from the beginning" if when <= BEGINNING
+                 else f"from {when.astimezone(ws.tz).isoformat()}")
+        raise UsageError(
+            f"a back-dated change of the authorized contact ({shown}, before now) changes who"
+            " was authorized for requests already received: quote the client's notice of the"
+            " change with --notice TEXT (contract: the client appoints a new authorized"
+            " person by sending a notice)")
     # The notice and the name are the client's texts: credentials go to the vault first.
     (name, notice), _ = _move_client_secrets(
         ws, client.key, [name.strip() if name else None, notice])
-    contact = Contact(
-        client=client.key,
-        email=email,
-        name=name,
-        effective=effective or ws.at,
-        notice=notice,
-    )
+    contact = Contact(client=client.key, email=email, name=name, effective=when, notice=notice)
     with ws.store.transaction() as store:
         store.add_contact(contact, ws.clock)
-    return contact
+    return Appointment(contact, back_dated, changes)
 
 
 def clients_with_contacts(ws: Workspace) -> list[tuple[Client, Contact | None]]:
@@ -201,7 +262,7 @@ def clients_with_contacts(ws: Workspace) -> list[tuple[Client, Contact | None]]:
 def contacts_of(ws: Workspace, client_key: str) -> tuple[Client, list[Contact], Contact | None]:
     """A client's appointments known at the instant asked about, and the one in force."""
     client = require_client(ws, client_key)
-    contacts = ws.store.contacts(client.key)
+    contacts = in_effect_order(ws.store.contacts(client.key))
     return client, contacts, authorized_at(contacts, ws.at)
 
 

@@ -303,12 +303,26 @@ def transition(ws: Workspace, ticket_id: str, kind: EventKind, message: str) -> 
     return record(ws, ticket_id, cls(message=message))[1]
 
 
-def reject(ws: Workspace, ticket_id: str, reason: str, message: str) -> TicketHistory:
-    """Refuse the service on one of the contract's three grounds, with an explanation."""
-    if not message.strip():
-        raise UsageError("a rejection needs an explanation for the client (-m TEXT)")
-    payload = Rejected(reason=RejectReason.parse(reason), message=message.strip())
-    return record(ws, ticket_id, payload)[1]
+def reject(ws: Workspace, ticket_id: str, reason: str, message: str
+           ) -> tuple[Event, TicketHistory]:
+    """Refuse the service on one of the contract's three grounds, when the ticket's history
+    supports the ground (``domain.refusals.check_ground``: "The executor may refuse the
+    service when: …"). The text recorded with the rejection is the message to the client:
+    the ground quoted from the contract in the client's language, then ``message`` (the
+    explanation; required for ``unreasonable``). Nothing is written when a check fails."""
+    from ..domain.intake import detect_language
+    from ..domain.lifecycle import next_status
+    from ..domain.refusals import check_ground, refusal_message
+
+    ground = RejectReason.parse(reason)
+    h = load(ws, ticket_id)
+    ticket = h.ticket
+    assert ticket is not None
+    next_status(h.status, EventKind.REJECTED)  # an illegal step first, with the allowed ones
+    check_ground(ground, h, ws.store.contacts(h.client), message)
+    language = detect_language(f"{ticket.title}\n{ticket.body}")
+    text = refusal_message(ground, language, ticket.id, ticket.title, message)
+    return record(ws, ticket.id, Rejected(reason=ground, message=text))
 
 
 def note(ws: Workspace, ticket_id: str, message: str, public: bool) -> Event:
@@ -459,6 +473,29 @@ def ask_missing(ws: Workspace, ticket_id: str) -> tuple[str, list[str]]:
     missing = [item.value for item in intake.missing]
     record(ws, ticket.id, Asked(message=text, missing=tuple(missing)))
     return text, missing
+
+
+def ask_access(ws: Workspace, ticket_id: str, needs: list[str], message: str | None
+               ) -> tuple[Event, str]:
+    """Ask the client for remote access or a hardware fix (contract: the executor may refuse
+    when "the problem is caused by broken client hardware or missing remote access that the
+    client does not fix or provide"): the question a ``no-access`` refusal needs first.
+    ``message`` replaces the generated text (the items asked for are recorded either way)."""
+    from ..domain.intake import detect_language
+    from ..domain.refusals import access_request
+
+    h = load(ws, ticket_id)
+    ticket = h.ticket
+    assert ticket is not None
+    needs = list(dict.fromkeys(needs))
+    text = access_request(needs, detect_language(f"{ticket.title}\n{ticket.body}"), ticket.id,
+                          ticket.title)
+    if message is not None:
+        if not message.strip():
+            raise UsageError("the message (-m) is empty; say what the client should provide")
+        text = message.strip()
+    event, _ = record(ws, ticket.id, Asked(message=text, missing=tuple(needs)))
+    return event, getattr(event.payload, "message", text)  # as stored (redacted)
 
 
 def parse_seq(text: str) -> int:
