@@ -18,7 +18,7 @@ Contract (contract.en.md, "Boundaries"; the Russian original stands):
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -298,7 +298,7 @@ def _notice(**kw) -> Notice:
         priority="high", source="third-party-provider", party="isp", party_title="Acme ISP",
         party_email="noc@isp.example", language="en", executor="Programmnye Tekhnologii",
         executor_email="crm.support@samarasoft.com",
-        at=datetime(2026, 11, 25, 8, 0, tzinfo=timezone.utc))
+        at=datetime(2026, 11, 25, 8, 0, tzinfo=UTC))
     values.update(kw)
     return responsible_party_notice(**values)
 

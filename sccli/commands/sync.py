@@ -266,7 +266,11 @@ def escalate(ctx, ticket_id, party, dry_run, edit, message_file, wait, timeout, 
 
 def _edit_text(prepared: str) -> str:
     """The prepared text after the engineer's $EDITOR (saved unchanged: the same text)."""
-    edited = click.edit(prepared, extension=".md", require_save=False)
+    try:
+        edited = click.edit(prepared, extension=".md", require_save=False)
+    except click.ClickException as exc:  # the editor could not start or exited non-zero
+        raise UsageError(f"--edit: {exc.message} ($EDITOR); nothing was sent or"
+                         " recorded") from None
     return prepared if edited is None else edited
 
 
