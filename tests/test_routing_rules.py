@@ -388,3 +388,25 @@ def test_escalate_to_a_responsible_party_without_a_tracker_points_at_the_notice(
     assert refused.exit_code == 2
     assert "party 'isp' has no tracker" in refused.stderr
     assert "its contact noc@isp.example gets a notice" in refused.stderr
+
+
+# ------------------------------------------------------------------ the pure rule
+def test_route_applies_the_fix_decision_only_where_the_contract_leaves_it_open():
+    from sccli.config import default_sla_text, parse_sla
+    from sccli.domain.model import Channel, Hosting, Source
+    from sccli.domain.routing import route
+
+    table = parse_sla(default_sla_text(), "sla.yaml").routing
+    for source in Source:
+        base = route(table, source, None, Hosting.ON_PREMISE, Channel.PORTAL, False)
+        for fixed_by in (None, "executor", "owner"):
+            d = route(table, source, None, Hosting.ON_PREMISE, Channel.PORTAL, False,
+                      fixed_by=fixed_by)
+            if base.billing != "billable-if-fixed" or fixed_by is None:
+                assert (d.action, d.billing, d.fixed_by) == (base.action, base.billing, None)
+                assert d.billable == (base.billing == "billable")
+            elif fixed_by == "executor":
+                assert (d.action, d.billing, d.billable) == ("fix", "billable", True)
+            else:
+                assert d.billing == "included" and not d.billable
+                assert d.action == ("escalate" if d.owner == "partner" else "consult")
