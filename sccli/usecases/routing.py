@@ -9,12 +9,16 @@ and handed to the outbox, which delivers it once (its key makes a repeat a no-op
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..domain.routing import route
 from ..notify import Notice
 from ..notify.responsible import SOURCES, responsible_party_notice
 from .context import Workspace
 from .tickets import load
+
+if TYPE_CHECKING:
+    from ..config import Party
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,12 @@ def party_notice(ws: Workspace, ticket_id: str) -> Notice | None:
     cloud the client's infrastructure is the vendor's hosting: that goes to the vendor by
     escalation instead.
     """
+    built = _party_notice(ws, ticket_id)
+    return built[0] if built else None
+
+
+def _party_notice(ws: Workspace, ticket_id: str) -> tuple[Notice, Party] | None:
+    """``party_notice`` with the party it goes to."""
     h = load(ws, ticket_id)
     ticket = h.ticket
     if ticket is None or h.source is None or h.source.value not in SOURCES or not h.party:
@@ -57,7 +67,7 @@ def party_notice(ws: Workspace, ticket_id: str) -> Notice | None:
         party=party.name, party_title=party.title, party_email=party.email,
         language=party.language, executor=executor.name, executor_email=executor.email,
         at=ws.clock,
-    )
+    ), party
 
 
 def notify_responsible_party(ws: Workspace, ticket_id: str) -> PartyNotice | None:
@@ -66,11 +76,12 @@ def notify_responsible_party(ws: Workspace, ticket_id: str) -> PartyNotice | Non
     ``queued`` is True only when the outbox stored it (a notice already stored under the
     same key is not stored again). Nothing is delivered here: the outbox delivers.
     """
-    notice = party_notice(ws, ticket_id)
-    if notice is None:
+    built = _party_notice(ws, ticket_id)
+    if built is None:
         return None
+    notice, party = built
     # integrate: replace the next line by the outbox's enqueue, e.g.
     #     from .outbox import enqueue
     #     queued = enqueue(ws, notice)   # stores it once by notice.key, delivery is the outbox's
     queued = False  # no outbox in this build: the notice is built, not stored, not sent
-    return PartyNotice(notice, str(notice.data["party"]), str(notice.data["email"]), queued)
+    return PartyNotice(notice, party.name, party.email or "", queued)
