@@ -12,6 +12,7 @@ _CHART = {"en": "Reaction compliance by priority", "ru": "Соблюдение �
 _DELAY = {"en": "Client-caused delay, business hours", "ru": "Задержка по вине клиента, рабочих часов"}
 _TOTAL = {"en": "Total tickets, reaction compliance", "ru": "Всего заявок, соблюдение реакции"}
 _EXT = {"en": "Estimate extensions", "ru": "Продлений оценки срока"}
+_BILLABLE = {"en": "Billable work (sccli billing)", "ru": "Платные работы (sccli billing)"}
 
 
 def _chart(rows: list[dict], lang: str) -> str:
@@ -63,5 +64,6 @@ td,th{{border:1px solid #ccc;padding:4px 8px;text-align:right}}th{{background:#f
 {total_html}
 <h2>{escape(_DELAY[lang])}</h2><ul>{delay_html}</ul>
 <p>{escape(_EXT[lang])}: {data['estimate_extensions']}</p>
+<p>{escape(_BILLABLE[lang])}: {escape(", ".join(data.get("billable", [])) or "—")}</p>
 </body></html>
 """

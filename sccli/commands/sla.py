@@ -339,4 +339,7 @@ def _render_report(data: dict, fmt: str, lang: str) -> str:
     lines.append("client-caused delay (business hours): "
                  + (", ".join(f"{k} {v}" for k, v in delay.items()) if delay else "none"))
     lines.append(f"estimate extensions: {data['estimate_extensions']}")
+    billable = data.get("billable", [])
+    lines.append(f"billable work: {len(billable)} tickets ({', '.join(billable)}), see `sccli"
+                 " billing`" if billable else "billable work: none")
     return "\n".join(lines)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 
 import click
 
@@ -192,30 +193,54 @@ def _named(name: str, error: Exception) -> str:
 @click.option("--to", "party", metavar="PARTY",
               help="Escalate to this party instead of the one routing names.")
 @click.option("--dry-run", is_flag=True, help="Show the issue that would be created.")
+@click.option("--edit", is_flag=True,
+              help="Open $EDITOR on the prepared text and send what you save (an empty text"
+                   " cancels).")
+@click.option("--message-file", metavar="PATH",
+              help="Send the text in PATH ('-' = stdin) instead of the prepared one.")
 @click.option("--wait", type=click.FloatRange(0), default=0, metavar="SECONDS",
               help="Wait this long for a running sync, then exit 75 (within --timeout).")
 @timeout_option(ESCALATE_TIMEOUT, "escalation")
 @FORMAT_TJ
 @click.pass_context
-def escalate(ctx, ticket_id, party, dry_run, wait, timeout, fmt):
+def escalate(ctx, ticket_id, party, dry_run, edit, message_file, wait, timeout, fmt):
     """Escalate one ticket now to the party that owns its problem source.
 
     Routing (sla.yaml) decides the party: the vendor for its product or the BPMSoft
-    cloud, the partner recorded with `sccli ticket set ID --source partner-product
-    --party NAME`. The issue is created on the party's tracker (parties.NAME.tracker),
-    in the party's language, with secrets redacted.
+    cloud (and, for a client in the BPMSoft cloud, its hosting), the partner recorded
+    with `sccli ticket set ID --source partner-product --party NAME`. Another partner's
+    project layer or the client's team (`--source partner-project --party NAME`) is
+    escalated on request, unless the executor fixes it (`--fixed-by executor`). The
+    issue is created on the party's tracker (parties.NAME.tracker), in the party's
+    language, with secrets redacted.
+
+    --edit and --message-file replace the issue's body (the title stays "ID: subject");
+    the text is redacted like the prepared one, so a password in it never leaves. With
+    --edit, saving an empty text cancels (exit 2, nothing sent or recorded).
 
     \b
     Examples:
       sccli escalate ACME-12 --dry-run
       sccli escalate ACME-12 --to partner-x
+      sccli escalate ACME-12 --edit
+      sccli escalate ACME-12 --message-file notes/acme-12.md
     """
     from ..adapters.http import HttpFactory
     from ..sync.apply import escalate as escalate_now
 
+    if edit and message_file is not None:
+        raise UsageError("give either --edit or --message-file, not both")
+    compose: Callable[[str], str] | None = None
+    if edit:
+        compose = _edit_text
+    elif message_file is not None:
+        given = _read_message(message_file)
+
+        def compose(_prepared: str) -> str:  # the engineer's text instead of the prepared one
+            return given
     app = app_of(ctx)
     done = escalate_now(app, ticket_id, party, dry_run=dry_run, wait=wait,
-                        factory=HttpFactory(run_timeout=timeout))
+                        factory=HttpFactory(run_timeout=timeout), compose=compose)
     if done.dry_run and done.remote is None:
         if fmt == "json":
             click.echo(to_json({"ticket": done.ticket, "tracker": done.tracker,
@@ -237,6 +262,32 @@ def escalate(ctx, ticket_id, party, dry_run, wait, timeout, fmt):
     else:
         say(f"{done.ticket}: already escalated to {done.party} as {done.tracker}"
             f" #{done.remote} {done.url or ''}".rstrip())
+
+
+def _edit_text(prepared: str) -> str:
+    """The prepared text after the engineer's $EDITOR (saved unchanged: the same text)."""
+    try:
+        edited = click.edit(prepared, extension=".md", require_save=False)
+    except click.ClickException as exc:  # the editor could not start or exited non-zero
+        raise UsageError(f"--edit: {exc.message} ($EDITOR); nothing was sent or"
+                         " recorded") from None
+    return prepared if edited is None else edited
+
+
+def _read_message(path: str) -> str:
+    """``--message-file``: the file's text, or stdin for ``-``; one clear line on failure."""
+    from pathlib import Path
+
+    try:
+        if path == "-":
+            return click.get_text_stream("stdin").read()
+        return Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UsageError(f"--message-file {path}: no such file") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"--message-file {path}: not UTF-8 text") from None
+    except OSError as exc:
+        raise UsageError(f"--message-file {path}: {exc.strerror}") from None
 
 
 @click.command("links")

@@ -163,6 +163,7 @@ def event_details(event: Event) -> str:
             parts = [f"priority: {p.priority.value}"]
         case ev.SourceSet():
             parts = [f"source: {p.source.value}"] + ([f"party: {p.party}"] if p.party else [])
+            parts += [f"fixed by: {p.fixed_by}"] if p.fixed_by else []
         case ev.EstimateSet():
             parts = [f"estimate: {p.estimate.isoformat()}"]
             parts += [f"reason: {p.reason}"] if p.reason else []
@@ -195,8 +196,9 @@ def ticket_show(ctx, ticket_id, fmt):
     row = ticket_row(state, app.tz)
     row["kind"] = views.request_kind(found).value
     history = [_event_row(e, state.voids, app.tz) for e in events]
+    routing = _routing(app, state)
     if fmt == "json":
-        click.echo(to_json({**row, "body": found.body, "events": history}))
+        click.echo(to_json({**row, "routing": routing, "body": found.body, "events": history}))
         return
     if fmt == "csv":
         emit(history, EVENT_COLUMNS, fmt, app.lang)
@@ -206,11 +208,30 @@ def ticket_show(ctx, ticket_id, fmt):
         if value not in (None, ""):
             say(f"{col.header(app.lang)}: {safe_cell(value)}")
     say(f"{'тип' if app.lang == 'ru' else 'kind'}: {tr(row['kind'], app.lang)}")
+    from .triage import routing_line
+
+    ru = app.lang == "ru"
+    say(f"{'владелец / действие / оплата' if ru else 'owner / action / billing'}:"
+        f" {routing_line(routing, app.lang)}")
+    say(f"{'почему' if ru else 'why'}: {routing['routing_explain']}")
     if found.body:
         click.echo("")
         say(found.body)
     click.echo("")
     emit(history, EVENT_COLUMNS, "table", app.lang)
+
+
+def _routing(app, state: TicketHistory) -> dict:
+    """Who owns the ticket's problem and who pays (the contract's "Boundaries")."""
+    from .triage import routing_data
+
+    decision = views.routing_of(app, state)
+    return {
+        "owner": decision.owner, "party": decision.party, "action": decision.action,
+        "billing": decision.billing, "billable": decision.billable,
+        "billable_extras": list(decision.extras),
+        **routing_data(decision, app.settings.parties),
+    }
 
 
 def _transition_command(name: str, kind: EventKind, help_text: str):
@@ -271,13 +292,37 @@ def ticket_reject(ctx, ticket_id, reason, message):
 @click.option("--party", metavar="NAME", help="The party that owns the source (with --source).")
 @click.option("--estimate", metavar="ISO", help="Resolution estimate; extending needs --reason.")
 @click.option("--reason", metavar="TEXT", help="Why the estimate is extended.")
+@click.option("--fixed-by", "fixed_by", type=click.Choice(["executor", "owner"]),
+              help="Another partner's project layer or the client's team: who fixes it —"
+              " executor (for an extra fee: billable) or owner (the executor helps deal"
+              " with them: included).")
 @click.pass_context
-def ticket_set(ctx, ticket_id, priority, source, party, estimate, reason):
-    """Change priority, problem source or resolution estimate."""
+def ticket_set(ctx, ticket_id, priority, source, party, estimate, reason, fixed_by):
+    """Change priority, problem source or resolution estimate.
+
+    A source in the client's infrastructure, a third-party provider or adjacent software
+    with --party NAME sends that party's contact (parties.NAME.email) a notice.
+
+    \b
+    Examples:
+      sccli ticket set VEGA-1 --source partner-project --party partner-x
+      sccli ticket set VEGA-1 --fixed-by executor      # the client pays for the fix
+      sccli ticket set ACME-7 --source third-party-provider --party sms-gate
+    """
     app = app_of(ctx)
     when = app.instant(estimate, "--estimate") if estimate else None
-    found = cases.set_fields(app, ticket_id, priority, source, party, when, reason)
+    found = cases.set_fields(app, ticket_id, priority, source, party, when, reason,
+                             fixed_by=fixed_by)
     click.echo(f"{found.id}: updated")
+    if source:
+        from ..usecases.routing import notify_responsible_party
+
+        sent = notify_responsible_party(app, found.id)
+        if sent is not None and sent.queued:
+            say(f"{found.id}: notice to {sent.party} <{sent.email}> queued")
+        elif sent is not None:
+            app.warn(f"{found.id}: the notice to {sent.party} <{sent.email}> was not queued:"
+                     " this build has no outbox")
 
 
 @ticket.command("note")

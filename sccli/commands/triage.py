@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
+from typing import Any
 
 import click
 
@@ -31,7 +33,42 @@ FLAG_COLORS = {"unauthorized": "red", "critical-behind-queue": "magenta", "secre
 STATE_COLORS = {"breached": "red", "warning": "yellow", "client-overdue": "magenta"}
 
 
-def row_data(row: TriageRow, lang: str, tz) -> dict:
+def owner_text(owner: str, party: str | None, party_title: str | None, lang: str) -> str:
+    """``vendor (BPMSoft)``, ``partner (partner-x)``, ``executor``: who owns the problem."""
+    text = tr(owner, lang)
+    if party and party != "executor":
+        shown = party_title if party == owner and party_title else party
+        if shown != owner:
+            text = f"{text} ({shown})"
+    return text
+
+
+def routing_data(routing, parties: Mapping[str, Any]) -> dict:
+    """Routing fields beyond owner / party / action / billing (triage JSON, ticket show)."""
+    party = parties.get(routing.party) if routing.party else None
+    return {
+        "party_title": party.title if party is not None else None,
+        "fixed_by": routing.fixed_by,
+        "hosting": routing.hosting.value,
+        "routing_explain": routing.explain,
+    }
+
+
+def routing_line(data: dict, lang: str) -> str:
+    """owner / action / billing, as triage shows it (``data``: row_data's keys)."""
+    billing = tr(data["billing"], lang)
+    if data["billable_extras"]:
+        billing = f"{billing} + {tr('billable', lang)}"
+    owner = owner_text(data["owner"], data["party"], data.get("party_title"), lang)
+    action = tr(data["action"], lang)
+    if data["action"] == "investigate" and data.get("hosting") == "bpmsoft-cloud":
+        # contract: "Client system in the BPMSoft cloud: the executor helps the client deal
+        # with the vendor" — where to look while the source is not found yet
+        action += " (облако BPMSoft)" if lang == "ru" else " (BPMSoft cloud)"
+    return f"{owner} / {action} / {billing}"
+
+
+def row_data(row: TriageRow, lang: str, tz, parties: Mapping[str, Any] | None = None) -> dict:
     """The stable JSON shape of one triage row (README: "triage --format json")."""
     r = row.urgent or row.reaction
     queue = row.queue
@@ -66,6 +103,7 @@ def row_data(row: TriageRow, lang: str, tz) -> dict:
         "action": row.routing.action,
         "billing": row.routing.billing,
         "billable_extras": list(row.routing.extras),
+        **routing_data(row.routing, parties or {}),
         "secrets": row.secrets,
         "flags": list(row.flags),
         "attention": [
@@ -96,12 +134,6 @@ def _texts(data: dict, row: TriageRow, lang: str, color: bool) -> dict:
     queue = "—"
     if data["queue_position"]:
         queue = f"{data['queue_position']} {tr(data['queue_state'], lang)}"
-    billing = tr(data["billing"], lang)
-    if data["billable_extras"]:
-        billing = f"{billing} + {tr('billable', lang)}"
-    owner = tr(data["owner"], lang)
-    if data["party"] and data["party"] not in (data["owner"], "executor"):
-        owner = f"{owner} ({data['party']})"
     flags = [tr(f, lang) for f in data["flags"]]
     if color:
         flags = [paint(label, FLAG_COLORS.get(f)) for label, f in zip(flags, data["flags"], strict=True)]
@@ -112,7 +144,7 @@ def _texts(data: dict, row: TriageRow, lang: str, color: bool) -> dict:
         "queue_text": queue,
         "kind_text": tr(data["kind"], lang),
         "missing_text": ", ".join(missing_labels(row.intake, lang)),
-        "routing_text": f"{owner} / {tr(data['action'], lang)} / {billing}",
+        "routing_text": routing_line(data, lang),
         "flags_text": join_styled(", ", flags),
     }
 
@@ -153,7 +185,8 @@ def triage(ctx, client_key, fmt, apply_, interactive, lang) -> None:
         if fmt == "table":
             click.echo("")
     color = fmt == "table"
-    data = [_texts(row_data(row, lang, app.tz), row, lang, color) for row in rows]
+    parties = app.settings.parties
+    data = [_texts(row_data(row, lang, app.tz, parties), row, lang, color) for row in rows]
     if fmt != "table":
         data = [{k: v for k, v in d.items() if not k.endswith("_text")} for d in data]
     emit(data, COLUMNS, fmt, lang,

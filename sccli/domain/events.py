@@ -110,6 +110,8 @@ class SourceSet:
     KIND: ClassVar[EventKind] = K.SOURCE_SET
     source: Source
     party: str | None = None
+    # who fixes a billable-if-fixed source: "executor" (for a fee) or "owner"; None: open
+    fixed_by: str | None = None
 
 
 @_frozen

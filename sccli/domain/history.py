@@ -147,6 +147,11 @@ class TicketHistory:
     def party(self) -> str | None:
         return self._source_set.party if self._source_set else None
 
+    @property
+    def fixed_by(self) -> str | None:
+        """Who fixes a billable-if-fixed source ("executor" for a fee, "owner"), if decided."""
+        return self._source_set.fixed_by if self._source_set else None
+
     @cached_property
     def reorders(self) -> tuple[Reorder, ...]:
         out = []

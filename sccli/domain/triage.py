@@ -20,7 +20,7 @@ from .model import Client, Contact, Priority, Status, Ticket
 from .priority_rules import PriorityRule, Suggestion, suggest_priority
 from .queue import QueueEntry
 from .redaction import REF_RE
-from .routing import RouteRule, Routing, route
+from .routing import IF_FIXED, RouteRule, Routing, route
 
 FLAG_UNAUTHORIZED = "unauthorized"
 FLAG_SECRETS = "secrets"
@@ -77,6 +77,7 @@ def triage_ticket(
     routes: Mapping[str, RouteRule],
     queue_entry: QueueEntry | None,
     ahead_of_critical: str | None,
+    vendor_party: str | None = None,
 ) -> TriageRow:
     ticket = state.ticket
     assert ticket is not None, "triage needs the ticket's registration facts"
@@ -88,7 +89,8 @@ def triage_ticket(
                                     state.confirmed_by)
     suggestion = suggest_priority(rules, ticket.title, ticket.body)
     intake = check_intake(ticket.title, ticket.body)
-    routing = route(routes, state.source, state.party, client.hosting, ticket.channel, ticket.on_behalf)
+    routing = route(routes, state.source, state.party, client.hosting, ticket.channel,
+                    ticket.on_behalf, vendor_party=vendor_party, fixed_by=state.fixed_by)
     secrets = max(state.secrets, len(set(REF_RE.findall(ticket.title + "\n" + ticket.body))))
     row = TriageRow(
         ticket=ticket,
@@ -206,6 +208,18 @@ def advice(row: TriageRow, lang: str = "en") -> list[str]:
             if ru else
             f"{tid}: critical, waiting behind {row.ahead_of_critical}: propose a reorder to"
             f" the client: sccli queue move {tid} --first --agreed-by …"
+        )
+    if row.routing.billing == IF_FIXED and row.state.status is not Status.RESOLVED:
+        # contract: "helps deal with that partner, or fixes it for an extra fee"
+        party = row.routing.party or ("партнёр" if ru else "the owner")
+        out.append(
+            f"{tid}: источник в чужом проектном слое ({row.routing.source}): помочь во"
+            f" взаимодействии с {party} (sccli escalate {tid}) или исправить за отдельную"
+            f" плату (sccli ticket set {tid} --fixed-by executor)"
+            if ru else
+            f"{tid}: the source is in another layer ({row.routing.source}): help deal with"
+            f" {party} (sccli escalate {tid}) or fix it for an extra fee (sccli ticket set"
+            f" {tid} --fixed-by executor)"
         )
     prio = row.priority  # a mismatch needs one: never None below
     if row.priority_mismatch and row.suggestion and prio is not None:

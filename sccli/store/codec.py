@@ -95,7 +95,8 @@ def payload_data(payload: Payload) -> dict[str, Any]:
             return {"priority": payload.priority.value, "previous": _value(payload.previous),
                     **({"rule": payload.rule} if payload.rule else {})}
         case SourceSet():
-            return {"source": payload.source.value, "party": payload.party}
+            return {"source": payload.source.value, "party": payload.party,
+                    **({"fixed_by": payload.fixed_by} if payload.fixed_by else {})}
         case EstimateSet():
             return {"estimate": payload.estimate.isoformat(),
                     **({"reason": payload.reason} if payload.reason else {})}
@@ -196,7 +197,7 @@ _FIELDS: dict[EventKind, Mapping[str, tuple[str, Callable[[Any], Any]]]] = {
         "rule": ("rule", _opt_str),
     },
     EventKind.SOURCE_SET: {"source": ("source", lambda v: Source(v)),
-                           "party": ("party", _opt_str)},
+                           "party": ("party", _opt_str), "fixed_by": ("fixed_by", _opt_str)},
     EventKind.ESTIMATE_SET: {"estimate": ("estimate", _instant), "reason": ("reason", _opt_str)},
     EventKind.REORDERED: {"before": ("before", _opt_str), "agreed_by": ("agreed_by", _str),
                           "position": ("", lambda v: v)},

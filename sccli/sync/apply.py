@@ -24,7 +24,7 @@ after-pull.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -36,6 +36,7 @@ from ..domain.events import Note
 from ..domain.history import history
 from ..domain.model import FINAL_STATUSES, OPEN_STATUSES, DomainError
 from ..errors import UsageError
+from .escalation import outgoing
 from .plan import (
     Action,
     CreateRemote,
@@ -444,7 +445,7 @@ class Syncer:
             raise UsageError(f"unknown ticket {ticket_id!r} (see `sccli ticket list`)")
         view = views[0]
         target = escalation_target(view, self.app.sla.routing, self.app.settings.parties,
-                                   override=party)
+                                   override=party, manual=True)
         if isinstance(target, Refusal):
             raise UsageError(target.message)
         return view, target, create_action(view, target, self.app.settings.parties,
@@ -467,21 +468,34 @@ class Escalation:
 
 
 def escalate(app, ticket_id: str, party: str | None = None, *, dry_run: bool = False,
-             wait: float = 0, factory=None, sink: Sink | None = None) -> Escalation:
+             wait: float = 0, factory=None, sink: Sink | None = None,
+             compose: Callable[[str], str] | None = None) -> Escalation:
     """Escalate one ticket now to the party that owns its source (``party``: --to).
 
     Idempotent: an existing link is reported, never duplicated; a crashed earlier attempt
     is recovered by its marker. A tracker failure raises its TrackerError (exit 4/5/75).
+
+    ``compose`` (`escalate --edit`, `--message-file`) gets the prepared body once the
+    ticket is known to need a new issue and returns the engineer's text, which goes out
+    instead; it passes ``outgoing`` like every text that leaves sccli, so a password the
+    engineer typed is replaced by a reference. An empty text cancels: nothing is written
+    (UsageError).
     """
     from ..usecases.tickets import require_ticket
 
     ticket_id = require_ticket(app, ticket_id).id
     syncer = Syncer(app, {}, dry_run=dry_run, sink=sink)
     _view, target, action = syncer.escalation(ticket_id, party)
-    result = Escalation(ticket_id, target.tracker, target.party, action.title, action.body,
-                        dry_run=dry_run)
     store = app.store
     link = next(iter(store.links(ticket_id=ticket_id, tracker=target.tracker)), None)
+    if link is None and compose is not None:
+        text = compose(action.body)
+        if not text.strip():
+            raise UsageError(f"{ticket_id}: escalation cancelled: the text is empty; nothing"
+                             " was sent or recorded")
+        action = replace(action, body=outgoing(text.strip("\n"), ticket_id))
+    result = Escalation(ticket_id, target.tracker, target.party, action.title, action.body,
+                        dry_run=dry_run)
     if link is not None:
         return replace(result, remote=link.remote_id, url=link.url)
     if dry_run:

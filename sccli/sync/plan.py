@@ -31,7 +31,7 @@ from typing import Any, Protocol
 from ..adapters.base import RemoteComment, RemoteIssue, comment_marker
 from ..domain.history import NoteEntry, TicketHistory
 from ..domain.model import Client, Status, Ticket
-from ..domain.routing import Routing, route
+from ..domain.routing import HELPS_DEAL_WITH, Routing, route
 from .escalation import escalation_text, outgoing
 
 __all__ = [
@@ -258,19 +258,33 @@ def escalation_target(
     routes: Mapping[str, Any],
     parties: Mapping[str, PartyLike],
     override: str | None = None,
+    manual: bool = False,
 ) -> Target | Refusal:
-    """Where ``view``'s ticket must be escalated, following routing (``override``: --to)."""
+    """Where ``view``'s ticket must be escalated, following routing (``override``: --to).
+
+    Sync (``manual`` False) escalates where routing says "escalate". `sccli escalate ID`
+    (``manual``) also where the executor "helps deal with" the owner: another partner's
+    project layer or the client's team until the executor takes the fix for a fee
+    (contract: "the executor identifies the source, then helps deal with that partner,
+    or fixes it for an extra fee"), and a responsible party recorded for infrastructure,
+    a provider or adjacent software.
+    """
     ticket, state = view.ticket, view.state
     if state.status.is_final:
         return Refusal("final", f"{ticket.id} is {state.status.value}; nothing to escalate")
     vendor = next((p.name for p in parties.values() if p.kind == "vendor"), None)
     routing = route(routes, state.source, state.party, view.client.hosting, ticket.channel,
-                    ticket.on_behalf, vendor_party=vendor)
+                    ticket.on_behalf, vendor_party=vendor, fixed_by=state.fixed_by)
+    allowed = HELPS_DEAL_WITH if manual else frozenset({"escalate"})
     if override is None:
         if routing.source is None:
+            cloud = (" (the system is in the BPMSoft cloud: if its platform or hosting is at"
+                     f" fault, `--source bpmsoft-cloud` escalates to {vendor or 'the vendor'})"
+                     if routing.vendor_hosts else "")
             return Refusal("source-unset", f"{ticket.id}: the problem source is not set; set it"
-                           f" with `sccli ticket set {ticket.id} --source …` (or use --to PARTY)")
-        if routing.action != "escalate":
+                           f" with `sccli ticket set {ticket.id} --source …` (or use --to PARTY)"
+                           + cloud)
+        if routing.action not in allowed:
             return Refusal("executor-fixes", f"{ticket.id}: routing says {routing.owner} /"
                            f" {routing.action} for {routing.source.value} ({routing.explain});"
                            " nothing to escalate (use --to PARTY to escalate anyway)")
@@ -286,8 +300,11 @@ def escalation_target(
         known = ", ".join(sorted(parties)) or "none"
         return Refusal("unknown-party", f"unknown party {name!r} (parties in sccli.yaml: {known})")
     if not party.tracker:
+        email = getattr(party, "email", None)
+        notice = (f"; as the responsible party its contact {email} gets a notice"
+                  if routing.action == "consult" and override is None and email else "")
         return Refusal("no-tracker", f"party {name!r} has no tracker; add"
-                       f" `tracker: NAME` under parties.{name} in sccli.yaml")
+                       f" `tracker: NAME` under parties.{name} in sccli.yaml{notice}")
     return Target(party.name, party.tracker, party.language, routing)
 
 

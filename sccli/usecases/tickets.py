@@ -49,6 +49,7 @@ from ..domain.model import (
     Source,
     Ticket,
 )
+from ..domain.routing import check_fixed_by
 from ..errors import NotFoundError, UsageError
 from .clients import require_client
 from .context import Workspace
@@ -360,10 +361,20 @@ def set_fields(
     party: str | None = None,
     estimate: datetime | None = None,
     reason: str | None = None,
+    fixed_by: str | None = None,
 ) -> Ticket:
-    """Priority, problem source (with its party) and resolution estimate, in one step."""
-    if not (priority or source or estimate):
-        raise UsageError("nothing to set: give --priority, --source or --estimate")
+    """Priority, problem source (with its party and who fixes it) and resolution estimate,
+    in one step.
+
+    ``fixed_by`` ("executor" or "owner") records the decision the contract leaves open for
+    another partner's project layer and the client's internal team: "the executor
+    identifies the source, then helps deal with that partner, or fixes it for an extra
+    fee" — billable only when the executor fixes it. Without ``source`` it applies to the
+    recorded source; a new ``source`` without it keeps the decision only when the source
+    stays the same.
+    """
+    if not (priority or source or estimate or fixed_by):
+        raise UsageError("nothing to set: give --priority, --source, --fixed-by or --estimate")
     if party and not source:
         raise UsageError("--party goes with --source")
     if reason and not estimate:
@@ -380,16 +391,31 @@ def set_fields(
         est = _with_secrets_moved(ws, ticket, est,
                                   lambda events: _estimate_checked(ws, ticket.id, estimate,
                                                                    reason))
+    if fixed_by is not None:  # refused before anything is written
+        check_fixed_by(ws.sla.routing, src or load(ws, ticket.id).source, fixed_by)
     with ws.store.transaction():
         if prio:
             h = load(ws, ticket.id)
             record(ws, ticket.id, PriorityChanged(priority=prio, previous=h.priority))
-        if src:
-            record(ws, ticket.id, SourceSet(source=src, party=party))
+        if src or fixed_by:
+            record(ws, ticket.id, _source_set(load(ws, ticket.id), src, party, fixed_by,
+                                              ws.sla.routing))
         if est is not None and estimate is not None:  # (est is built from estimate)
             _estimate_checked(ws, ticket.id, estimate, reason)
             record(ws, ticket.id, est)
     return ticket
+
+
+def _source_set(h: TicketHistory, src: Source | None, party: str | None,
+                fixed_by: str | None, table) -> SourceSet:
+    """The whole routing decision as one event: source, party and who fixes it."""
+    if src is None:  # --fixed-by alone: the recorded source and party stay
+        assert h.source is not None and fixed_by is not None
+        return SourceSet(source=h.source, party=h.party,
+                         fixed_by=check_fixed_by(table, h.source, fixed_by))
+    if fixed_by is not None:
+        return SourceSet(source=src, party=party, fixed_by=check_fixed_by(table, src, fixed_by))
+    return SourceSet(source=src, party=party, fixed_by=h.fixed_by if src is h.source else None)
 
 
 def _estimate_checked(

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from ..domain.clocks import CLOCK_FREE_KINDS, ClockReading, SlaPolicy, read_clocks
 from ..domain.events import Event
 from ..domain.history import TicketHistory, history
-from ..domain.model import OPEN_STATUSES, Priority, Status
+from ..domain.model import OPEN_STATUSES, Client, Priority, Status
 from ..domain.queue import QueueEntry, QueueItem, check_move, client_queue, critical_behind
 from ..domain.report import TicketFacts, month_report, urgency_key
 from ..errors import SccliError
@@ -31,6 +31,7 @@ if TYPE_CHECKING:  # triage pulls in intake, priority rules and redaction: `sla 
     from ..domain.calendar import BusinessCalendar
     from ..domain.model import Ticket
     from ..domain.request_kind import RequestKind
+    from ..domain.routing import Routing
     from ..domain.triage import TriageRow
 
 # What one ticket's data can raise (a damaged or hand-edited store, a date a calendar cannot
@@ -132,6 +133,7 @@ def triage(ws: Workspace, client: str | None = None) -> list[TriageRow]:
     all_queues = queues(hs)
     positions = {e.ticket_id: e for q in all_queues.values() for e in q}
     behind = {k: v for q in all_queues.values() for k, v in critical_behind(q).items()}
+    vendor = vendor_party(ws)
     rows = []
     for h in hs:
         terms = package(h.client)  # the client's service package: outside the ticket's faults
@@ -142,7 +144,7 @@ def triage(ws: Workspace, client: str | None = None) -> list[TriageRow]:
             continue
         rows.append(triage_ticket(
             h, readings, clients[h.client], contacts[h.client], sla.rules, sla.routing,
-            positions.get(h.ticket_id), behind.get(h.ticket_id)))
+            positions.get(h.ticket_id), behind.get(h.ticket_id), vendor_party=vendor))
     rows.sort(key=urgency)
     return rows
 
@@ -284,6 +286,8 @@ def sla_report(ws: Workspace, first: date, last: date, client: str | None) -> di
     sla = ws.sla
     package = package_lookup(ws)
     facts = []
+    clients = {c.key: c for c in ws.store.clients()}
+    billable = []  # the tickets `sccli billing` lists for the month
     for h in histories(ws, client):
         t = h.ticket
         assert t is not None
@@ -297,19 +301,51 @@ def sla_report(ws: Workspace, first: date, last: date, client: str | None) -> di
             continue
         facts.append(TicketFacts(t.id, h.client, h.priority, t.registered_at, readings,
                                  h.extensions))
+        if h.status is not Status.REJECTED and billable_reasons(
+                routing_of(ws, h, clients[h.client])):
+            billable.append(t.id)
     client_key = require_client(ws, client).key if client else None
     return {"month": f"{first:%Y-%m}", "client": client_key,
-            **month_report(facts, sla.policy.default_priority)}
+            **month_report(facts, sla.policy.default_priority), "billable": billable}
 
 
 # ------------------------------------------------------------------ billing
 
 
+def vendor_party(ws: Workspace) -> str | None:
+    """The party of kind ``vendor`` in sccli.yaml (BPMSoft), if one is configured."""
+    return next((p.name for p in ws.settings.parties.values() if p.kind == "vendor"), None)
+
+
+def routing_of(ws: Workspace, h: TicketHistory, client: Client | None = None) -> Routing:
+    """Owner, action and billing of one ticket (the contract's "Boundaries")."""
+    from ..domain.routing import route
+
+    t = h.ticket
+    assert t is not None
+    if client is None:
+        client = require_client(ws, h.client)
+    return route(ws.sla.routing, h.source, h.party, client.hosting, t.channel, t.on_behalf,
+                 vendor_party=vendor_party(ws), fixed_by=h.fixed_by)
+
+
+def billable_reasons(decision: Routing) -> list[str]:
+    """Why the client pays for a ticket; empty: included in the service.
+
+    A billable-if-fixed source (another partner's project layer, the client's team) is
+    billable only once the executor fixes it (contract: "or fixes it for an extra fee"):
+    ``route`` then says "billable".
+    """
+    reasons = list(decision.extras)
+    if decision.billing == "billable":
+        reasons.insert(0, f"{decision.source.value if decision.source else '?'}:"
+                          f" {decision.billing}")
+    return reasons
+
+
 def billable_work(ws: Workspace, first: datetime, end: datetime,
                   client: str | None) -> list[dict]:
     """Tickets registered in [first, end) whose work or channel the client pays for."""
-    from ..domain.routing import route
-
     clients = {c.key: c for c in ws.store.clients()}
     rows = []
     for h in histories(ws, client):
@@ -317,12 +353,8 @@ def billable_work(ws: Workspace, first: datetime, end: datetime,
         assert t is not None
         if not first <= t.registered_at < end:
             continue
-        decision = route(ws.sla.routing, h.source, h.party, clients[h.client].hosting,
-                         t.channel, t.on_behalf)
-        reasons = list(decision.extras)
-        if decision.billing != "included":
-            reasons.insert(0, f"{decision.source.value if decision.source else '?'}:"
-                              f" {decision.billing}")
+        decision = routing_of(ws, h, clients[h.client])
+        reasons = billable_reasons(decision)
         if not reasons or h.status is Status.REJECTED:
             continue
         rows.append({
