@@ -160,6 +160,8 @@ def event_details(event: Event) -> str:
             parts = [p.message]
         case ev.PriorityChanged():
             parts = [f"priority: {p.priority.value}"]
+            parts += [f"from: {p.previous.value}"] if p.previous else []
+            parts += [f"agreed_by: {p.agreed_by}"] if p.agreed_by else []
         case ev.SourceSet():
             parts = [f"source: {p.source.value}"] + ([f"party: {p.party}"] if p.party else [])
         case ev.EstimateSet():
@@ -256,12 +258,15 @@ def ticket_reject(ctx, ticket_id, reason, message):
 @click.option("--party", metavar="NAME", help="The party that owns the source (with --source).")
 @click.option("--estimate", metavar="ISO", help="Resolution estimate; extending needs --reason.")
 @click.option("--reason", metavar="TEXT", help="Why the estimate is extended.")
+@click.option("--agreed-by", metavar="WHO",
+              help="Who agreed to the priority change on the client's side (required to change"
+              " a priority already given; the contract allows changes by agreement).")
 @click.pass_context
-def ticket_set(ctx, ticket_id, priority, source, party, estimate, reason):
+def ticket_set(ctx, ticket_id, priority, source, party, estimate, reason, agreed_by):
     """Change priority, problem source or resolution estimate."""
     app = app_of(ctx)
     when = app.instant(estimate, "--estimate") if estimate else None
-    found = cases.set_fields(app, ticket_id, priority, source, party, when, reason)
+    found = cases.set_fields(app, ticket_id, priority, source, party, when, reason, agreed_by)
     click.echo(f"{found.id}: updated")
 
 

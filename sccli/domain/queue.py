@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from .events import Reordered
+from .events import PriorityChanged, Reordered
 from .history import Reorder
 from .model import DomainError, Priority, Status
 
@@ -97,3 +97,23 @@ def check_move(
             raise DomainError("a ticket cannot be moved before itself")
         return Reordered(before=before, agreed_by=agreed_by.strip())
     return Reordered(agreed_by=agreed_by.strip())
+
+
+def check_priority_change(
+    current: Priority | None, priority: Priority, agreed_by: str | None
+) -> PriorityChanged:
+    """Validate a priority change and return the event to record.
+
+    Contract: "Exception: the priority or order may be changed by agreement between client
+    and executor" (Russian original: "Исключением может быть изменение приоритета,
+    последовательности решения заявок по согласованию клиента и Исполнителя"). A change
+    of a priority already given records who agreed; giving a priority where none was
+    given is the executor's classification and needs no agreement.
+    """
+    who = (agreed_by or "").strip()
+    if current is not None and not who:
+        raise DomainError(
+            f"changing the priority from {current.value} to {priority.value} needs the"
+            " client's agreement: --agreed-by 'who agreed, when, how'"
+        )
+    return PriorityChanged(priority=priority, previous=current, agreed_by=who or None)

@@ -49,6 +49,7 @@ from ..domain.model import (
     Source,
     Ticket,
 )
+from ..domain.queue import check_priority_change
 from ..errors import NotFoundError, UsageError
 from .clients import require_client
 from .context import Workspace
@@ -346,16 +347,28 @@ def set_fields(
     party: str | None = None,
     estimate: datetime | None = None,
     reason: str | None = None,
+    agreed_by: str | None = None,
 ) -> Ticket:
-    """Priority, problem source (with its party) and resolution estimate, in one step."""
+    """Priority (a change records who agreed), problem source (with its party) and
+    resolution estimate, in one step."""
     if not (priority or source or estimate):
         raise UsageError("nothing to set: give --priority, --source or --estimate")
     if party and not source:
         raise UsageError("--party goes with --source")
     if reason and not estimate:
         raise UsageError("--reason goes with --estimate")
+    if agreed_by is not None and not priority:
+        raise UsageError("--agreed-by goes with --priority")
     ticket = require_ticket(ws, ticket_id)
     prio = Priority.parse(priority) if priority else None
+    change: PriorityChanged | None = None
+    if prio:  # refused before anything is written (the vault included); credentials in
+        # the agreement go to the vault before the transaction, not inside it
+        moved = _with_secrets_moved(
+            ws, ticket, _priority_checked(ws, ticket.id, prio, agreed_by),
+            lambda events: _priority_history(ws, ticket.id, prio, agreed_by))
+        assert isinstance(moved, PriorityChanged)
+        change = moved
     src = Source.parse(source) if source else None
     if party and party not in ws.settings.parties:
         known = ", ".join(ws.settings.parties) or "none"
@@ -367,15 +380,29 @@ def set_fields(
                                   lambda events: _estimate_checked(ws, ticket.id, estimate,
                                                                    reason))
     with ws.store.transaction():
-        if prio:
-            h = load(ws, ticket.id)
-            record(ws, ticket.id, PriorityChanged(priority=prio, previous=h.priority))
+        if prio and change is not None:
+            h = _priority_history(ws, ticket.id, prio, agreed_by)
+            record(ws, ticket.id, replace(change, previous=h.priority))
         if src:
             record(ws, ticket.id, SourceSet(source=src, party=party))
         if est is not None and estimate is not None:  # (est is built from estimate)
             _estimate_checked(ws, ticket.id, estimate, reason)
             record(ws, ticket.id, est)
     return ticket
+
+
+def _priority_checked(
+    ws: Workspace, ticket_id: str, priority: Priority, agreed_by: str | None
+) -> PriorityChanged:
+    return check_priority_change(load(ws, ticket_id).priority, priority, agreed_by)
+
+
+def _priority_history(
+    ws: Workspace, ticket_id: str, priority: Priority, agreed_by: str | None
+) -> TicketHistory:
+    h = load(ws, ticket_id)
+    check_priority_change(h.priority, priority, agreed_by)
+    return h
 
 
 def _estimate_checked(
