@@ -58,7 +58,10 @@ def reading_row(
 
 
 def _rows(app, running: list[Running]) -> list[dict]:
-    return [reading_row(item.history.ticket_id, item.history.client, item.history.priority,
+    """A reaction clock shows the priority it is judged by (whose target made its deadline)."""
+    return [reading_row(item.history.ticket_id, item.history.client,
+                        item.reading.priority if item.reading.clock == "reaction"
+                        else item.history.priority,
                         item.reading, app.tz, app.lang) for item in running]
 
 
