@@ -351,14 +351,14 @@ def set_fields(
 ) -> Ticket:
     """Priority (a change records who agreed), problem source (with its party) and
     resolution estimate, in one step."""
+    if agreed_by is not None and not priority:
+        raise UsageError("--agreed-by goes with --priority")
     if not (priority or source or estimate):
         raise UsageError("nothing to set: give --priority, --source or --estimate")
     if party and not source:
         raise UsageError("--party goes with --source")
     if reason and not estimate:
         raise UsageError("--reason goes with --estimate")
-    if agreed_by is not None and not priority:
-        raise UsageError("--agreed-by goes with --priority")
     ticket = require_ticket(ws, ticket_id)
     prio = Priority.parse(priority) if priority else None
     change: PriorityChanged | None = None
