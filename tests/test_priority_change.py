@@ -260,3 +260,13 @@ def test_old_priority_events_decode_and_new_ones_round_trip():
     new = PriorityChanged(priority=Priority.LOW, previous=Priority.HIGH, agreed_by="Olga")
     assert '"agreed_by": "Olga"' in encode(new)
     assert "agreed_by" not in encode(old.payload)  # old stores' rows stay as they were
+
+
+def test_a_password_in_the_agreement_goes_to_the_vault(desk: Cli):
+    tid = add(desk, "2026-11-23T10:00", "medium")
+    desk.ok("ticket", "set", tid, "--priority", "high", "--agreed-by",
+            "Olga by phone; test account: login ops.admin password: Adm1n!2026",
+            at="2026-11-23T10:30")
+    shown = desk.ok("ticket", "show", tid).stdout
+    assert "Adm1n!2026" not in shown and "[secret:" in shown
+    assert "Adm1n!2026" in desk.ok("ticket", "secret", tid).stdout
