@@ -97,6 +97,7 @@ def test_raised_medium_to_critical_is_not_breached_retroactively(desk: Cli):
     trace = explain(desk, tid, "2026-11-23T12:00")
     assert trace.startswith(" met\n"), trace
     assert "counted from the priority change at 2026-11-23 10:30" in trace
+    assert "since the priority change: 10 min of 30 min" in trace
     rows = report(desk)
     assert rows["critical"]["met"] == 1 and rows["critical"]["breached"] == 0
     assert "medium" not in rows  # judged by critical: the target that made the deadline

@@ -212,6 +212,10 @@ def explain(ctx, ticket_id) -> None:
         if r.clock in ("reaction", "feedback"):
             click.echo(f"  business time counted: {duration_text(r.elapsed_seconds)}"
                        f" of {duration_text(r.target_seconds or 0)}")
+            used = (r.target_seconds or 0) - r.remaining_seconds
+            if r.clock == "reaction" and used != r.elapsed_seconds:  # a priority change
+                click.echo(f"  counted against the target since the priority change:"
+                           f" {duration_text(used)} of {duration_text(r.target_seconds or 0)}")
             for a, b in cal.segments(r.start, end):
                 click.echo(f"    + {a.astimezone(app.tz):%a %Y-%m-%d %H:%M:%S} – {b.astimezone(app.tz):%H:%M:%S}"
                            f"  ({duration_text(int((b - a).total_seconds()))})")
