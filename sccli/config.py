@@ -249,6 +249,8 @@ class SlaSettings:
     feedback_business_days: int
     acceptance_days: int
     priority_rules: list[dict[str, Any]] = field(default_factory=list)
+    # reaction.priority_change: how a priority change moves a running reaction deadline
+    priority_change: str = "from-change"
     routing: dict[str, Any] = field(default_factory=dict)  # source → domain RouteRule
     # Service packages (sla.yaml ``packages:``): each name's settings, the top level's
     # values with the package's own over them. See ``package``.
@@ -271,7 +273,7 @@ class SlaSettings:
 
     @cached_property
     def policy(self):
-        from .domain.clocks import SlaPolicy
+        from .domain.clocks import PriorityChangeRule, SlaPolicy
         from .domain.model import Priority
 
         return SlaPolicy(
@@ -280,6 +282,7 @@ class SlaSettings:
             warn_at=self.warn_at,
             feedback_business_days=self.feedback_business_days,
             acceptance_days=self.acceptance_days,
+            priority_change=PriorityChangeRule(self.priority_change),
         )
 
     @cached_property
@@ -400,6 +403,10 @@ SLA_SCHEMA = s.Struct(
                     ),
                     "default_priority": s.Field(s.Str(choices=_PRIORITIES), default="medium"),
                     "warn_at": s.Field(s.Float(0.0, 1.0), default=0.8),
+                    "priority_change": s.Field(
+                        s.Str(choices=("from-change", "from-registration")),
+                        default="from-change",
+                    ),
                 }
             ),
             required=True,
@@ -546,6 +553,7 @@ def _build_sla(raw: dict[str, Any], where: str, prefix: str) -> SlaSettings:
         reaction_targets=raw["reaction"]["targets"],
         default_priority=raw["reaction"]["default_priority"],
         warn_at=raw["reaction"]["warn_at"],
+        priority_change=raw["reaction"]["priority_change"],
         feedback_business_days=raw["feedback"]["business_days"],
         acceptance_days=raw["acceptance"]["calendar_days"],
         priority_rules=raw["priority_rules"],

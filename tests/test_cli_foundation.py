@@ -91,7 +91,7 @@ def test_reject_set_and_list_filters(acme):
                 "--priority", "low")
     acme.ok("ticket", "reject", "ACME-2", "--reason", "unreasonable", "-m", "needs on-site work")
     acme.ok("ticket", "set", "ACME-3", "--priority", "high", "--source", "vendor-product",
-            "--party", "vendor", "--estimate", "2026-12-01T17:00")
+            "--party", "vendor", "--agreed-by", "it@acme.ru", "--estimate", "2026-12-01T17:00")
     ext = acme("ticket", "set", "ACME-3", "--estimate", "2026-12-05T17:00")
     assert ext.exit_code == 2 and "needs a reason" in ext.stderr
     acme.ok("ticket", "set", "ACME-3", "--estimate", "2026-12-05T17:00", "--reason", "новые проблемы")

@@ -11,6 +11,7 @@ from sccli.domain.calendar import BusinessCalendar, CalendarSpec
 from sccli.domain.clocks import (
     ClockReading,
     ClockState,
+    PriorityChangeRule,
     SlaPolicy,
     acceptance_deadline,
     feedback_deadline,
@@ -139,7 +140,14 @@ def test_priority_change_mid_flight():
         reg(mon(10), "medium"),
         (K.PRIORITY_CHANGED, mon(10, 10), {"priority": "critical", "previous": "medium"}),
     )
+    # default rule (sla.yaml reaction.priority_change: from-change): raised at 10:10, the
+    # new 30 minutes count from the change (see tests/test_priority_change.py)
     r = reaction(ev, mon(10, 40))
+    assert r.deadline == mon(10, 40) and r.target_seconds == 1800
+    assert r.state is S.WARNING and r.remaining_seconds == 0
+    # from-registration: the target of the priority in force, counted from registration
+    policy = SlaPolicy(priority_change=PriorityChangeRule.FROM_REGISTRATION)
+    r = reaction(ev, mon(10, 40), policy)
     assert r.deadline == mon(10, 30) and r.target_seconds == 1800
     assert r.state is S.BREACHED and r.remaining_seconds == -600
 

@@ -40,7 +40,7 @@ def test_unknown_key_is_an_error_with_line_and_path():
     line = text.splitlines().index("  warn_att: 0.9") + 1
     assert _error(text) == (
         f"sla.yaml:{line}: reaction.warn_att: unknown key"
-        " (expected one of: targets, default_priority, warn_at)"
+        " (expected one of: targets, default_priority, warn_at, priority_change)"
     )
 
 

@@ -136,7 +136,8 @@ def test_state_is_derived_from_the_steps(desk: Cli):
     steps = [
         ("2026-11-23T10:00", ("ticket", "ask", tid, "-m", "Which page?"), "awaiting-client"),
         ("2026-11-23T11:00", ("ticket", "answer", tid, "-m", "The report page"), "in-progress"),
-        ("2026-11-23T12:00", ("ticket", "set", tid, "--priority", "critical"), "in-progress"),
+        ("2026-11-23T12:00", ("ticket", "set", tid, "--priority", "critical",
+                              "--agreed-by", "client, call"), "in-progress"),
         ("2026-11-23T12:30", ("ticket", "set", tid, "--source", "vendor-product", "--party",
                               "vendor"), "in-progress"),
         ("2026-11-23T13:00", ("ticket", "set", tid, "--estimate", "2026-12-01T10:00"),
@@ -247,7 +248,8 @@ def test_priority_accepts_english_and_russian(desk: Cli, text, expected):
     tid = add(desk, "2026-11-23T09:00", "--priority", text)
     assert show(desk, tid)["priority"] == expected
     changed = add(desk, "2026-11-23T09:05", "--priority", "low" if expected != "low" else "high")
-    desk.ok("ticket", "set", changed, "--priority", text, at="2026-11-23T09:10")
+    desk.ok("ticket", "set", changed, "--priority", text, "--agreed-by", "client",
+            at="2026-11-23T09:10")
     assert show(desk, changed)["priority"] == expected
 
 

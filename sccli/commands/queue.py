@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from ..domain.history import Reorder
 from ..domain.queue import critical_behind
 from ..i18n import tr
 from ..render import Column, emit
@@ -17,6 +18,7 @@ COLUMNS = [
     Column("priority", "priority", "приоритет"),
     Column("registered_at", "registered", "зарегистрирована"),
     Column("note", "note", "примечание"),
+    Column("agreed_text", "agreed", "согласовано"),
 ]
 
 
@@ -51,6 +53,7 @@ def show(ctx, client_key, fmt) -> None:
                 note = (f"critical behind {head}: propose a reorder to the client"
                         if app.lang != "ru" else
                         f"критичная за {head}: предложите клиенту изменить порядок")
+            agreed = [_agreement(a, app.tz) for a in e.agreements]
             rows.append({
                 "client": key,
                 "position": e.position,
@@ -59,9 +62,25 @@ def show(ctx, client_key, fmt) -> None:
                 "priority": tr(e.priority.value, app.lang) if e.priority else None,
                 "registered_at": e.registered_at.astimezone(app.tz),
                 "note": note,
+                "agreements": agreed,
+                "agreed_text": "; ".join(_agreement_text(a, app.lang) for a in agreed),
             })
     emit(rows, COLUMNS if client_key else [Column("client", "client", "клиент"), *COLUMNS],
          fmt, app.lang, empty="no tickets waiting")
+
+
+def _agreement(move: Reorder, tz) -> dict:
+    """One agreed move as shown (contract: the order "may be changed by agreement between
+    client and executor"): what was agreed, by whom, when."""
+    return {"ticket": move.ticket_id, "before": move.before, "first": move.before is None,
+            "agreed_by": move.agreed_by, "at": move.at.astimezone(tz)}
+
+
+def _agreement_text(a: dict, lang: str) -> str:
+    ru = lang == "ru"
+    what = (f"{a['ticket']} {'перед' if ru else 'before'} {a['before']}" if a["before"] else
+            f"{a['ticket']} {'первой' if ru else 'first'}")
+    return f"{what} ({a['agreed_by']}, {a['at']:%Y-%m-%d %H:%M})"
 
 
 @queue.command("move")

@@ -60,7 +60,10 @@ def reading_row(
 
 
 def _rows(app, running: list[Running]) -> list[dict]:
-    return [reading_row(item.history.ticket_id, item.history.client, item.history.priority,
+    """A reaction clock shows the priority it is judged by (whose target made its deadline)."""
+    return [reading_row(item.history.ticket_id, item.history.client,
+                        item.reading.priority if item.reading.clock == "reaction"
+                        else item.history.priority,
                         item.reading, app.tz, app.lang) for item in running]
 
 
@@ -218,6 +221,10 @@ def explain(ctx, ticket_id) -> None:
         if r.clock in ("reaction", "feedback"):
             click.echo(f"  business time counted: {duration_text(r.elapsed_seconds)}"
                        f" of {duration_text(r.target_seconds or 0)}")
+            used = (r.target_seconds or 0) - r.remaining_seconds
+            if r.clock == "reaction" and used != r.elapsed_seconds:  # a priority change
+                click.echo(f"  counted against the target since the priority change:"
+                           f" {duration_text(used)} of {duration_text(r.target_seconds or 0)}")
             for a, b in cal.segments(r.start, end):
                 click.echo(f"    + {a.astimezone(app.tz):%a %Y-%m-%d %H:%M:%S} – {b.astimezone(app.tz):%H:%M:%S}"
                            f"  ({duration_text(int((b - a).total_seconds()))})")

@@ -161,6 +161,8 @@ def event_details(event: Event) -> str:
             parts = [p.message]
         case ev.PriorityChanged():
             parts = [f"priority: {p.priority.value}"]
+            parts += [f"from: {p.previous.value}"] if p.previous else []
+            parts += [f"agreed_by: {p.agreed_by}"] if p.agreed_by else []
         case ev.SourceSet():
             parts = [f"source: {p.source.value}"] + ([f"party: {p.party}"] if p.party else [])
             parts += [f"fixed by: {p.fixed_by}"] if p.fixed_by else []
@@ -296,8 +298,11 @@ def ticket_reject(ctx, ticket_id, reason, message):
               help="Another partner's project layer or the client's team: who fixes it —"
               " executor (for an extra fee: billable) or owner (the executor helps deal"
               " with them: included).")
+@click.option("--agreed-by", metavar="WHO",
+              help="Who agreed to the priority change on the client's side (required to change"
+              " a priority already given; the contract allows changes by agreement).")
 @click.pass_context
-def ticket_set(ctx, ticket_id, priority, source, party, estimate, reason, fixed_by):
+def ticket_set(ctx, ticket_id, priority, source, party, estimate, reason, fixed_by, agreed_by):
     """Change priority, problem source or resolution estimate.
 
     A source in the client's infrastructure, a third-party provider or adjacent software
@@ -308,11 +313,12 @@ def ticket_set(ctx, ticket_id, priority, source, party, estimate, reason, fixed_
       sccli ticket set VEGA-1 --source partner-project --party partner-x
       sccli ticket set VEGA-1 --fixed-by executor      # the client pays for the fix
       sccli ticket set ACME-7 --source third-party-provider --party sms-gate
+      sccli ticket set ACME-7 --priority critical --agreed-by it@acme.example
     """
     app = app_of(ctx)
     when = app.instant(estimate, "--estimate") if estimate else None
     found = cases.set_fields(app, ticket_id, priority, source, party, when, reason,
-                             fixed_by=fixed_by)
+                             fixed_by=fixed_by, agreed_by=agreed_by)
     click.echo(f"{found.id}: updated")
     if source:
         from ..usecases.routing import notify_responsible_party

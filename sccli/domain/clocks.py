@@ -1,7 +1,9 @@
 """The contract's four clocks, read from a ticket's folded history (nothing derived is stored).
 
-* reaction — registration → first response (or clarifying question); business time; the
-  target is the priority in force at the response (or now); warns at ``warn_at``.
+* reaction — registration → first response (or clarifying question); business time;
+  warns at ``warn_at``. A priority change while it runs moves the deadline by the policy's
+  ``priority_change`` rule (see :func:`reaction_window`); the reading names the priority
+  whose target produced the deadline (the one the reaction is judged by).
 * feedback — one per clarifying question: the client has ``feedback_business_days`` full
   business days to answer; past that the delay is the client's ("client overdue").
 * acceptance — ``acceptance_days`` calendar days (wall clock) after the latest "resolved",
@@ -49,6 +51,28 @@ def _seconds(a: datetime, b: datetime) -> int:
     return (_u(b) - _u(a)) // _SECOND
 
 
+class PriorityChangeRule(StrEnum):
+    """How a priority change moves a running reaction clock's deadline (sla.yaml
+    ``reaction.priority_change``).
+
+    Contract: "Exception: the priority or order may be changed by agreement between client
+    and executor".
+
+    * ``from-change`` (default) — raising the priority makes the deadline the earlier of
+      the current one and the change time plus the new target (a reaction that was on
+      time under the old priority is not breached retroactively); lowering it makes the
+      deadline registration plus the new target (never earlier than the current one).
+    * ``from-registration`` — the target of the priority in force, counted from
+      registration.
+
+    Under both, a breach that already happened stays a breach: a change after the
+    deadline passed does not move it.
+    """
+
+    FROM_CHANGE = "from-change"
+    FROM_REGISTRATION = "from-registration"
+
+
 def _default_targets() -> dict[Priority, int]:
     return {
         Priority.CRITICAL: 1800,
@@ -67,6 +91,7 @@ class SlaPolicy:
     warn_at: float = 0.8
     feedback_business_days: int = 2
     acceptance_days: int = 7
+    priority_change: PriorityChangeRule = PriorityChangeRule.FROM_CHANGE
 
     def __post_init__(self) -> None:
         targets = {
@@ -80,6 +105,7 @@ class SlaPolicy:
         if self.feedback_business_days < 1 or self.acceptance_days < 1:
             raise ValueError("feedback_business_days and acceptance_days must be at least 1")
         object.__setattr__(self, "reaction_targets", targets)
+        object.__setattr__(self, "priority_change", PriorityChangeRule(self.priority_change))
 
     def reaction_target(self, priority: Priority | None) -> int:
         """Business seconds allowed for the first response (default priority when unset)."""
@@ -136,6 +162,9 @@ class ClockReading:
     rule: str
     client_delay_seconds: int = 0
     sequence: int = 0
+    # reaction: the priority whose target produced the deadline (None: none was set, the
+    # default's target applied) — the priority the reaction is judged and reported by
+    priority: Priority | None = None
 
     @property
     def is_open(self) -> bool:
@@ -197,8 +226,8 @@ def read_clocks(
     hours = calendar.describe()
     stop = h.first_response_at or rejected
     if not (running_only and stop):
-        out.append(_reaction(ticket_id, h.registered_at, h.reaction_priority, stop, calendar,
-                             policy, now, hours))
+        out.append(_reaction(ticket_id, h.registered_at, _changes(h, stop or now), stop,
+                             calendar, policy, now, hours))
     for q in h.questions:
         if not (running_only and q.stopped_at):
             out.append(_feedback(ticket_id, q.number, q.asked_at, q.stopped_at, q.stopped_by,
@@ -214,30 +243,99 @@ def read_clocks(
     return out
 
 
+Change = tuple[datetime, Priority | None]
+
+
+def _changes(h: TicketHistory, end: datetime) -> tuple[Change, ...]:
+    """The priority timeline while the reaction clock ran (registration first), in time
+    order: the changes dated up to the response (or rejection, or now)."""
+    timeline = h.priority_timeline
+    if len(timeline) == 1:
+        return timeline
+    cut = _u(end)
+    later = sorted((c for c in timeline[1:] if _u(c[0]) <= cut), key=lambda c: _u(c[0]))
+    return (timeline[0], *later)
+
+
+def reaction_window(
+    calendar: BusinessCalendar,
+    policy: SlaPolicy,
+    changes: tuple[Change, ...],
+) -> tuple[datetime, Priority | None, datetime | None]:
+    """(deadline, the priority it is judged by, the change it counts from or None) of a
+    reaction clock whose priority timeline while it ran is ``changes`` (registration
+    first).
+
+    Contract: "Exception: the priority or order may be changed by agreement between client
+    and executor" ("Исключением может быть изменение приоритета … по согласованию клиента
+    и Исполнителя"). The rule is ``policy.priority_change`` (:class:`PriorityChangeRule`);
+    under either rule a change after the deadline passed leaves it where it was, so a
+    breach that happened stays a breach.
+    """
+    registered, judged = changes[0]
+    target = policy.reaction_target(judged)
+    deadline = calendar.add(registered, target)
+    since: datetime | None = None
+    by_change = policy.priority_change is PriorityChangeRule.FROM_CHANGE
+    for at, priority in changes[1:]:
+        if _u(at) > _u(deadline):
+            break  # already breached: no later change erases (or moves) the breach
+        new = policy.reaction_target(priority)
+        if not by_change:
+            deadline, judged, since = calendar.add(registered, new), priority, None
+        elif new < target:  # raised: the earlier of the current deadline and change + target
+            candidate = calendar.add(at, new)
+            if _u(candidate) <= _u(deadline):
+                deadline, judged, since = candidate, priority, at
+        else:  # lowered (or an equal target): registration + the new target, never earlier
+            candidate = calendar.add(registered, new)
+            if _u(candidate) >= _u(deadline):
+                deadline, judged, since = candidate, priority, None
+        target = new
+    return deadline, judged, since
+
+
 def _reaction(
     ticket_id: str,
     registered: datetime,
-    priority: Priority | None,
+    changes: tuple[Change, ...],
     stop: datetime | None,
     calendar: BusinessCalendar,
     policy: SlaPolicy,
     now: datetime,
     hours: str,
 ) -> ClockReading:
+    priority = changes[-1][1]
     target = policy.reaction_target(priority)
     start, deadline, elapsed = calendar.window(registered, target, stop or now)
+    since: datetime | None = None
+    remaining = target - elapsed
+    if len(changes) > 1:  # the priority changed while the clock ran
+        deadline, priority, since = reaction_window(calendar, policy, changes)
+        target = policy.reaction_target(priority)
+        end = stop or now
+        remaining = (calendar.elapsed(end, deadline) if _u(end) <= _u(deadline)
+                     else -calendar.elapsed(deadline, end))
+        used = target - remaining  # of the target in force: the share that warns
+    else:
+        used = elapsed
     if stop is not None:
         state = ClockState.MET if _u(stop) <= _u(deadline) else ClockState.MET_LATE
     elif _u(now) > _u(deadline):
         state = ClockState.BREACHED
-    elif elapsed >= policy.warn_at * target:
+    elif used >= policy.warn_at * target:
         state = ClockState.WARNING
     else:
         state = ClockState.RUNNING
     rule = _reaction_rule(priority, policy.default_priority, target, hours)
+    if since is not None:
+        rule += (f"; counted from the priority change at"
+                 f" {calendar.localize(since):%Y-%m-%d %H:%M} (raised while the clock ran)")
+    elif len(changes) > 1 and policy.priority_change is PriorityChangeRule.FROM_REGISTRATION:
+        rule += "; the priority in force, counted from registration"
     return ClockReading(
         ticket_id, "reaction", state, start, deadline, stop and calendar.localize(stop),
-        target, elapsed, target - elapsed, rule,
+        target, elapsed, remaining, rule, priority=priority,
     )  # fmt: skip
 
 
@@ -344,9 +442,11 @@ def _resolution(
 __all__ = [
     "ClockReading",
     "ClockState",
+    "PriorityChangeRule",
     "SlaPolicy",
     "acceptance_deadline",
     "feedback_deadline",
     "reaction_deadline",
+    "reaction_window",
     "read_clocks",
 ]

@@ -103,6 +103,9 @@ class PriorityChanged:
     priority: Priority
     previous: Priority | None = None
     rule: str | None = None  # the priority rule that suggested it (``triage --apply``)
+    # Who agreed on the client's side (contract: "the priority or order may be changed by
+    # agreement between client and executor"); None: the first priority set, or an old store
+    agreed_by: str | None = None
 
 
 @_frozen
@@ -128,6 +131,9 @@ class Reordered:
     KIND: ClassVar[EventKind] = K.REORDERED
     agreed_by: str
     before: str | None = None
+    # The client's agreements are numbered as recorded: moves dated the same second apply in
+    # this order (0: recorded by an older sccli; those fall back to registration order).
+    order: int = 0
 
 
 @_frozen

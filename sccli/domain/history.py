@@ -77,6 +77,7 @@ class Reorder:
     at: datetime
     before: str | None  # None: to the head of the queue
     agreed_by: str
+    order: int = 0  # the client's agreement number (same-second moves apply in this order)
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,7 +160,8 @@ class TicketHistory:
             if ev.kind is K.REORDERED:
                 p = ev.payload
                 assert isinstance(p, Reordered)
-                out.append(Reorder(ev.ticket_id, ev.seq, ev.at, p.before, p.agreed_by))
+                out.append(Reorder(ev.ticket_id, ev.seq, ev.at, p.before, p.agreed_by,
+                                   p.order))
         return tuple(out)
 
     @cached_property
@@ -234,8 +236,8 @@ class TicketHistory:
                 out += [t for t in (p.title, p.body, p.reason) if t]
             elif isinstance(p, EstimateSet) and p.reason:
                 out.append(p.reason)
-            elif isinstance(p, Reordered):
-                out.append(p.agreed_by)
+            elif isinstance(p, Reordered | PriorityChanged):
+                out += [p.agreed_by] if p.agreed_by else []
             elif isinstance(p, Voided):
                 out.append(p.reason)
         return tuple(out)

@@ -55,12 +55,17 @@ def month_report(
 
     Reaction times are business minutes to the first response; a clock still running but
     already breached counts as breached, one still running within target is "pending".
+    A ticket is counted under the priority its reaction is judged by (the one whose target
+    produced the deadline: a priority changed by agreement while the clock ran may be it,
+    see clocks.reaction_window), else under its priority.
     """
     rows: dict[str, _Counts] = {}
     delays: dict[str, int] = {}
     extensions = 0
     for facts in tickets:
-        prio = (facts.priority or default_priority).value
+        reaction = next((r for r in facts.readings if r.clock == "reaction"), None)
+        judged = reaction.priority if reaction is not None else facts.priority
+        prio = (judged or default_priority).value
         row = rows.setdefault(prio, _Counts())
         row.tickets += 1
         extensions += facts.extensions

@@ -202,12 +202,15 @@ def advice(row: TriageRow, lang: str = "en") -> list[str]:
                 f" -m …; otherwise reject: {reject}"
             )
     if row.ahead_of_critical:
+        # the first lesser ticket ahead: the head (--first), or one behind a critical head
+        ahead = row.ahead_of_critical
+        where = "--first" if row.queue is None or row.queue.head == ahead else f"--before {ahead}"
         out.append(
-            f"{tid}: критичная заявка ждёт за {row.ahead_of_critical}: предложите клиенту"
-            f" изменить порядок: sccli queue move {tid} --first --agreed-by …"
+            f"{tid}: критичная заявка ждёт за {ahead}: предложите клиенту"
+            f" изменить порядок: sccli queue move {tid} {where} --agreed-by …"
             if ru else
-            f"{tid}: critical, waiting behind {row.ahead_of_critical}: propose a reorder to"
-            f" the client: sccli queue move {tid} --first --agreed-by …"
+            f"{tid}: critical, waiting behind {ahead}: propose a reorder to"
+            f" the client: sccli queue move {tid} {where} --agreed-by …"
         )
     if row.routing.billing == IF_FIXED and row.state.status is not Status.RESOLVED:
         # contract: "helps deal with that partner, or fixes it for an extra fee"

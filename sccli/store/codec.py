@@ -93,7 +93,8 @@ def payload_data(payload: Payload) -> dict[str, Any]:
             return {"message": payload.message, **_secrets(payload.secrets)}
         case PriorityChanged():
             return {"priority": payload.priority.value, "previous": _value(payload.previous),
-                    **({"rule": payload.rule} if payload.rule else {})}
+                    **({"rule": payload.rule} if payload.rule else {}),
+                    **({"agreed_by": payload.agreed_by} if payload.agreed_by else {})}
         case SourceSet():
             return {"source": payload.source.value, "party": payload.party,
                     **({"fixed_by": payload.fixed_by} if payload.fixed_by else {})}
@@ -102,7 +103,8 @@ def payload_data(payload: Payload) -> dict[str, Any]:
                     **({"reason": payload.reason} if payload.reason else {})}
         case Reordered():
             where = {"before": payload.before} if payload.before else {"position": "first"}
-            return {**where, "agreed_by": payload.agreed_by}
+            return {**where, "agreed_by": payload.agreed_by,
+                    **({"order": payload.order} if payload.order else {})}
         case Confirmed():
             return {"by": payload.by, "message": payload.message, **_secrets(payload.secrets)}
         case Voided():
@@ -194,13 +196,13 @@ _FIELDS: dict[EventKind, Mapping[str, tuple[str, Callable[[Any], Any]]]] = {
     EventKind.REJECTED: {**_SAID, "reason": ("reason", lambda v: RejectReason(v))},
     EventKind.PRIORITY_CHANGED: {
         "priority": ("priority", _priority), "previous": ("previous", _opt_priority),
-        "rule": ("rule", _opt_str),
+        "rule": ("rule", _opt_str), "agreed_by": ("agreed_by", _opt_str),
     },
     EventKind.SOURCE_SET: {"source": ("source", lambda v: Source(v)),
                            "party": ("party", _opt_str), "fixed_by": ("fixed_by", _opt_str)},
     EventKind.ESTIMATE_SET: {"estimate": ("estimate", _instant), "reason": ("reason", _opt_str)},
     EventKind.REORDERED: {"before": ("before", _opt_str), "agreed_by": ("agreed_by", _str),
-                          "position": ("", lambda v: v)},
+                          "position": ("", lambda v: v), "order": ("order", _int)},
     EventKind.NOTE: {
         **_SAID, "public": ("public", _bool), "origin": ("origin", _opt_str),
         "author": ("author", _opt_str), "remote": ("remote", _opt_str),

@@ -49,6 +49,7 @@ from ..domain.model import (
     Source,
     Ticket,
 )
+from ..domain.queue import check_priority_change
 from ..domain.routing import check_fixed_by
 from ..errors import NotFoundError, UsageError
 from .clients import require_client
@@ -362,9 +363,10 @@ def set_fields(
     estimate: datetime | None = None,
     reason: str | None = None,
     fixed_by: str | None = None,
+    agreed_by: str | None = None,
 ) -> Ticket:
-    """Priority, problem source (with its party and who fixes it) and resolution estimate,
-    in one step.
+    """Priority (a change records who agreed), problem source (with its party and who fixes
+    it) and resolution estimate, in one step.
 
     ``fixed_by`` ("executor" or "owner") records the decision the contract leaves open for
     another partner's project layer and the client's internal team: "the executor
@@ -373,6 +375,8 @@ def set_fields(
     recorded source; a new ``source`` without it keeps the decision only when the source
     stays the same.
     """
+    if agreed_by is not None and not priority:
+        raise UsageError("--agreed-by goes with --priority")
     if not (priority or source or estimate or fixed_by):
         raise UsageError("nothing to set: give --priority, --source, --fixed-by or --estimate")
     if party and not source:
@@ -381,6 +385,14 @@ def set_fields(
         raise UsageError("--reason goes with --estimate")
     ticket = require_ticket(ws, ticket_id)
     prio = Priority.parse(priority) if priority else None
+    change: PriorityChanged | None = None
+    if prio:  # refused before anything is written (the vault included); credentials in
+        # the agreement go to the vault before the transaction, not inside it
+        moved = _with_secrets_moved(
+            ws, ticket, _priority_checked(ws, ticket.id, prio, agreed_by),
+            lambda events: _priority_history(ws, ticket.id, prio, agreed_by))
+        assert isinstance(moved, PriorityChanged)
+        change = moved
     src = Source.parse(source) if source else None
     if party and party not in ws.settings.parties:
         known = ", ".join(ws.settings.parties) or "none"
@@ -394,9 +406,9 @@ def set_fields(
     if fixed_by is not None:  # refused before anything is written
         check_fixed_by(ws.sla.routing, src or load(ws, ticket.id).source, fixed_by)
     with ws.store.transaction():
-        if prio:
-            h = load(ws, ticket.id)
-            record(ws, ticket.id, PriorityChanged(priority=prio, previous=h.priority))
+        if prio and change is not None:
+            h = _priority_history(ws, ticket.id, prio, agreed_by)
+            record(ws, ticket.id, replace(change, previous=h.priority))
         if src or fixed_by:
             record(ws, ticket.id, _source_set(load(ws, ticket.id), src, party, fixed_by,
                                               ws.sla.routing))
@@ -416,6 +428,20 @@ def _source_set(h: TicketHistory, src: Source | None, party: str | None,
     if fixed_by is not None:
         return SourceSet(source=src, party=party, fixed_by=check_fixed_by(table, src, fixed_by))
     return SourceSet(source=src, party=party, fixed_by=h.fixed_by if src is h.source else None)
+
+
+def _priority_checked(
+    ws: Workspace, ticket_id: str, priority: Priority, agreed_by: str | None
+) -> PriorityChanged:
+    return check_priority_change(load(ws, ticket_id).priority, priority, agreed_by)
+
+
+def _priority_history(
+    ws: Workspace, ticket_id: str, priority: Priority, agreed_by: str | None
+) -> TicketHistory:
+    h = load(ws, ticket_id)
+    check_priority_change(h.priority, priority, agreed_by)
+    return h
 
 
 def _estimate_checked(

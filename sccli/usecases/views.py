@@ -18,7 +18,14 @@ from ..domain.clocks import CLOCK_FREE_KINDS, ClockReading, SlaPolicy, read_cloc
 from ..domain.events import Event
 from ..domain.history import TicketHistory, history
 from ..domain.model import OPEN_STATUSES, Client, Priority, Status
-from ..domain.queue import QueueEntry, QueueItem, check_move, client_queue, critical_behind
+from ..domain.queue import (
+    QueueEntry,
+    QueueItem,
+    check_move,
+    client_queue,
+    critical_behind,
+    next_agreement,
+)
 from ..domain.report import TicketFacts, month_report, urgency_key
 from ..errors import SccliError
 from ..store.base import gc_paused
@@ -111,14 +118,40 @@ def open_histories(ws: Workspace, client: str | None = None) -> list[TicketHisto
 # ------------------------------------------------------------------ triage and queues
 
 
-def queues(hs: Iterable[TicketHistory]) -> dict[str, list[QueueEntry]]:
-    """Every client's queue among the given tickets."""
+def queues(hs: Iterable[TicketHistory], ws: Workspace | None = None
+           ) -> dict[str, list[QueueEntry]]:
+    """Every client's queue among the given tickets (with ``ws``, the tickets their agreed
+    moves name are read too, as of ``ws.at``: a solved or refused ticket keeps its place as
+    the anchor of an agreement "A before X", see domain.queue.client_queue)."""
     by_client: dict[str, list[QueueItem]] = defaultdict(list)
-    for h in hs:
+    for h in with_anchors(ws, hs) if ws is not None else hs:
         assert h.registered_at is not None
         by_client[h.client].append(
             QueueItem(h.ticket_id, h.registered_at, h.status, h.priority, h.reorders))
     return {client: client_queue(items) for client, items in by_client.items()}
+
+
+def with_anchors(ws: Workspace, hs: Iterable[TicketHistory]) -> list[TicketHistory]:
+    """``hs`` and every ticket their agreed queue moves name, transitively (usually none:
+    only an agreement whose other ticket has left the queue needs one more read)."""
+    out = list(hs)
+    known = {h.ticket_id for h in out}
+    batch = out
+    while True:
+        wanted = sorted({r.before for h in batch for r in h.reorders
+                         if r.before is not None and r.before not in known})
+        if not wanted:
+            return out
+        known.update(wanted)
+        batch = []
+        for ticket_id in wanted:
+            try:
+                h = ticket_cases.load(ws, ticket_id, ws.at)
+            except _TICKET_FAULTS:
+                continue  # voided or unknown: the agreement moves nothing
+            if h.exists and h.registered_at is not None:
+                batch.append(h)
+        out += batch
 
 
 def triage(ws: Workspace, client: str | None = None) -> list[TriageRow]:
@@ -130,7 +163,7 @@ def triage(ws: Workspace, client: str | None = None) -> list[TriageRow]:
     contacts = {key: ws.store.contacts(key) for key in {h.client for h in hs}}
     sla = ws.sla
     package = package_lookup(ws)
-    all_queues = queues(hs)
+    all_queues = queues(hs, ws)
     positions = {e.ticket_id: e for q in all_queues.values() for e in q}
     behind = {k: v for q in all_queues.values() for k, v in critical_behind(q).items()}
     vendor = vendor_party(ws)
@@ -151,13 +184,13 @@ def triage(ws: Workspace, client: str | None = None) -> list[TriageRow]:
 
 def queue_of(ws: Workspace, client: str) -> list[QueueEntry]:
     key = require_client(ws, client).key
-    return queues(open_histories(ws, key)).get(key, [])
+    return queues(open_histories(ws, key), ws).get(key, [])
 
 
 def all_queues(ws: Workspace, client: str | None) -> dict[str, list[QueueEntry]]:
     """The queue of ``client``, or of every client (those without tickets: empty)."""
     keys = [require_client(ws, client).key] if client else [c.key for c in ws.store.clients()]
-    found = queues(open_histories(ws, client))
+    found = queues(open_histories(ws, client), ws)
     return {key: found.get(key, []) for key in keys}
 
 
@@ -175,7 +208,10 @@ def move_in_queue(ws: Workspace, ticket_id: str, before: str | None,
         ws, ticket.id, [agreed_by], lambda: list(ticket_cases.load(ws, ticket.id).texts))
     with ws.store.transaction():
         h = ticket_cases.load(ws, ticket.id)
-        move = check_move(queue_of(ws, h.client), ticket.id, other, agreed_by)
+        client_tickets = with_anchors(ws, open_histories(ws, h.client))
+        order = next_agreement(r for t in client_tickets for r in t.reorders)
+        move = check_move(queues(client_tickets).get(h.client, []), ticket.id, other,
+                          agreed_by, order)
         ticket_cases.record(ws, ticket.id, move)
     return queue_of(ws, h.client)
 
