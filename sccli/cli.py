@@ -42,6 +42,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "escalate": ("sccli.commands.sync", "escalate", "Escalate one ticket now to the party that owns it."),
     "links": ("sccli.commands.sync", "links", "Show a ticket's remote issues and their state."),
     "tracker": ("sccli.commands.trackers", "tracker", "List trackers, check connectivity and credentials."),
+    "tick": ("sccli.commands.tick", "tick_command", "Record time-driven facts once and send their notices (cron)."),
+    "outbox": ("sccli.commands.tick", "outbox", "The queued notices and their delivery state."),
 }
 
 

@@ -238,6 +238,9 @@ class SlaSettings:
     acceptance_days: int
     priority_rules: list[dict[str, Any]] = field(default_factory=list)
     routing: dict[str, Any] = field(default_factory=dict)  # source → domain RouteRule
+    # `sccli tick`'s notices (sla.yaml ``notices:``)
+    notices_outside_hours_for_critical: bool = False
+    escalation_follow_up_days: int = 2
 
     @cached_property
     def calendar(self):
@@ -342,6 +345,15 @@ SLA_SCHEMA = s.Struct(
         "acceptance": s.Field(
             s.Struct({"calendar_days": s.Field(s.Int(minimum=1), default=7)}), default=dict
         ),
+        "notices": s.Field(
+            s.Struct(
+                {
+                    "outside_hours_for_critical": s.Field(s.Bool(), default=False),
+                    "escalation_follow_up_days": s.Field(s.Int(minimum=1), default=2),
+                }
+            ),
+            default=dict,
+        ),
         "priority_rules": s.Field(
             s.ListOf(
                 s.Struct(
@@ -410,6 +422,8 @@ def parse_sla(text: str, where: str) -> SlaSettings:
         warn_at=raw["reaction"]["warn_at"],
         feedback_business_days=raw["feedback"]["business_days"],
         acceptance_days=raw["acceptance"]["calendar_days"],
+        notices_outside_hours_for_critical=raw["notices"]["outside_hours_for_critical"],
+        escalation_follow_up_days=raw["notices"]["escalation_follow_up_days"],
         priority_rules=raw["priority_rules"],
         routing=raw["routing"],
     )

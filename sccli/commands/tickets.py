@@ -169,6 +169,8 @@ def event_details(event: Event) -> str:
             parts = [f"agreed_by: {p.agreed_by}"]
         case ev.Confirmed():
             parts = [f"confirmed by {p.by}", p.message]
+        case ev.Alerted():
+            parts = [p.fact] + ([f"due: {p.due.isoformat()}"] if p.due else []) + [p.detail]
         case ev.Voided():
             parts = [f"voids #{p.target}", f"reason: {p.reason}"]
         case ev.Edited():
