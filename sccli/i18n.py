@@ -34,7 +34,6 @@ RU: dict[str, str] = {
     "superseded": "заменён новым вопросом",
     # tick and the outbox
     "no channel": "нет канала",
-    "from": "с",
     "auto-accepted": "закрыто автоматически",
     "reaction-warning": "реакция: предупреждение",
     "reaction-breached": "реакция: просрочено",

@@ -208,6 +208,8 @@ def test_three_weeks_of_cron_each_fact_once(tmp_path: Path, mem: Memory):
     assert by_kind["auto-accepted"].audience == "client" and by_kind["auto-accepted"].lang == "ru"
     assert "7 календарных дней" in by_kind["auto-accepted"].text
     assert by_kind["client-overdue"].audience == "contact"
+    assert by_kind["client-overdue"].data["to"] == "it@acme.example"  # the authorized contact
+    assert by_kind["auto-accepted"].data["to"] == "it@acme.example"  # who sent the request
     assert by_kind["reaction-breached"].audience == "engineers"
     assert by_kind["estimate-passed"].audience == "engineer"
     assert by_kind["escalation-unanswered"].audience == "party:vendor"

@@ -14,7 +14,7 @@ from . import app_of
 
 FACT_COLUMNS = [
     Column("ticket", "ticket", "заявка"),
-    Column("fact", "fact", "факт"),
+    Column("fact_text", "fact", "факт"),
     Column("at", "at", "когда"),
     Column("audience", "notice to", "кому"),
     Column("delivery", "delivery", "доставка"),
@@ -77,9 +77,10 @@ def _show(app, result: TickResult, fmt: str) -> None:
         "due": f.due.due.astimezone(tz) if f.due.due else None,
         "audience": f.due.audience, "channels": list(f.channels),
         "not_before": f.not_before.astimezone(tz), "notice": f.notice_key,
+        "fact_text": tr(f.due.fact, lang),
         "delivery": (", ".join(f.channels) if f.channels else tr("no channel", lang))
         + ("" if f.not_before <= result.now else
-           f" ({tr('from', lang)} {f.not_before.astimezone(tz):%Y-%m-%d %H:%M})"),
+           f" ({'с' if lang == 'ru' else 'from'} {f.not_before.astimezone(tz):%Y-%m-%d %H:%M})"),
     } for f in result.facts]
     d = result.delivered
     if fmt == "json":

@@ -188,10 +188,20 @@ def _planned(ws: Workspace, channels: Channels, h: TicketHistory, d: Due, now: d
         resolved=when(h.resolved_at), asked=when(d.since),
         priority=priority, detail=d.detail)
     key = d.notice_key
+    data: dict[str, object] = {"client": client, "fact_key": d.key, "priority": priority,
+                               "due": d.due.isoformat() if d.due else None,
+                               "detail": d.detail}
+    if d.audience == "client" and ticket is not None:
+        data["to"] = ticket.reporter  # who sent the request
+    elif d.audience == "contact":
+        from ..domain.contacts import authorized_at
+
+        contact = authorized_at(ws.store.contacts(client), now)
+        data["to"] = contact.email if contact else None
+    elif d.audience == "engineer":
+        data["to"] = d.detail  # the engineer who set the estimate
     notice = Notice(key=key, ticket_id=h.ticket_id, kind=d.fact, audience=d.audience,
-                    lang=lang, subject=subject, text=text, created_at=d.at,
-                    data={"client": client, "fact_key": d.key, "due": d.due.isoformat()
-                          if d.due else None, "detail": d.detail, "priority": priority})
+                    lang=lang, subject=subject, text=text, created_at=d.at, data=data)
     routed = channels.for_audience(d.audience)
     start = not_before(d, ws.sla.calendar, now, ws.sla.notices_outside_hours_for_critical)
     return Done(d, client, routed, start, key), notice
