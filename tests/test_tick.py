@@ -298,8 +298,22 @@ def test_tick_in_russian_and_exit_codes(tmp_path: Path):
     cli.env["SCCLI_NOW"] = iso(msk(2026, 11, 23, 12, 0))
     result = cli("tick", "--format", "xml")
     assert result.exit_code == 2
+    back = cli("tick", at="2026-11-01T12:00")
+    assert back.exit_code == 2 and "--at does not apply" in back.stderr
     cli.env["SCCLI_LANG"] = "ru"
     assert "нечего записывать" in cli.ok("tick").stdout
+
+
+def test_a_fact_dated_in_the_past_keeps_later_steps_in_order(tmp_path: Path):
+    """tick dates a fact when it happened, after a later-dated note was recorded: a step
+    dated before that note is still refused (events are kept in order)."""
+    cli = desk(tmp_path)
+    tid = add(cli, msk(2026, 11, 23, 9, 0), "Nobody can log in", "critical")
+    at(cli, msk(2026, 11, 23, 11, 0), "ticket", "note", tid, "-m", "Called the client")
+    tick(cli, msk(2026, 11, 23, 12, 0))  # the breach, dated 09:30:01, recorded after it
+    assert alerted(cli, tid) == [("alerted", "2026-11-23T09:30:01+03:00")]
+    late = cli("ticket", "respond", tid, "-m", "Hi", at="2026-11-23T10:00")
+    assert late.exit_code == 2 and "kept in order" in late.stderr
 
 
 # ------------------------------------------------------------------ two runs at once

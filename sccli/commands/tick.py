@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from ..errors import PartialFailure
+from ..errors import PartialFailure, UsageError
 from ..i18n import tr
 from ..render import Column, emit, say, to_json
 from ..usecases import outbox as outbox_cases
@@ -59,6 +59,9 @@ def tick_command(ctx, dry_run, fmt) -> None:
     failed: see `sccli outbox`); 2 usage or configuration; 75 the store is busy or down.
     """
     app = app_of(ctx)
+    if getattr(app, "_at", None):
+        raise UsageError("tick runs as of now and records what has happened by then; --at"
+                         " does not apply (SCCLI_NOW sets the clock for a simulation)")
     result = tick(app, _channels(app), dry_run=dry_run)
     _show(app, result, fmt)
     if result.delivered.troubled:

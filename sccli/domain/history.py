@@ -344,7 +344,8 @@ def history(
         if not exists:
             continue  # the registration was voided: nothing of this ticket is in effect
         status = step.get((status, kind)) or next_status(status, kind)
-        last = ev.at
+        if last is None or ev.at > last:  # `sccli tick` dates a fact when it happened,
+            last = ev.at  # which may be before a step recorded earlier
         if kind is K.NOTE or kind is K.SOURCE_SET or kind is K.REORDERED or \
                 kind is K.CONFIRMED:
             pass  # read lazily by the views that need them
