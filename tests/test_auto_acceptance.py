@@ -54,6 +54,8 @@ def test_closed_in_every_view_after_the_window_without_tick(ws):
     assert status(cli, tid, "2026-12-20T12:00") == "closed"
     shown = cli.ok("ticket", "show", tid, "--format", "json").json()
     assert shown["status"] == "closed"
+    assert shown["auto_accepted_at"] == "2026-11-30T15:00:01+03:00"
+    assert "closed automatically: 2026-11-30 15:00:01" in cli.ok("ticket", "show", tid).stdout
     listed = cli.ok("ticket", "list", "--format", "json").json()
     assert [t["status"] for t in listed if t["id"] == tid] == ["closed"]
     closed = cli.ok("ticket", "list", "--status", "closed", "--format", "json").json()

@@ -194,6 +194,9 @@ def ticket_show(ctx, ticket_id, fmt):
     found = state.ticket
     assert found is not None
     row = ticket_row(state, app.tz)
+    auto = state.acceptance_expired
+    if auto is not None:  # contract: 7 calendar days of acceptance, then closed automatically
+        row["auto_accepted_at"] = auto.astimezone(app.tz)
     history = [_event_row(e, state.voids, app.tz) for e in events]
     if fmt == "json":
         click.echo(to_json({**row, "body": found.body, "events": history}))
@@ -205,6 +208,10 @@ def ticket_show(ctx, ticket_id, fmt):
         value = row.get(col.key)
         if value not in (None, ""):
             say(f"{col.header(app.lang)}: {safe_cell(value)}")
+    if auto is not None:
+        when = f"{auto.astimezone(app.tz):%Y-%m-%d %H:%M:%S}"
+        say(f"закрыта автоматически: {when} (срок приёмки истёк)" if app.lang == "ru" else
+            f"closed automatically: {when} (the acceptance window ended)")
     if found.body:
         click.echo("")
         say(found.body)
