@@ -387,3 +387,23 @@ def test_two_threads_at_once_on_postgres_record_and_deliver_once(tmp_path: Path,
     cli.env["SCCLI_NOW"] = now
     for tid in tickets:
         assert len(alerted(cli, tid)) == 1
+
+
+def test_missed_cron_records_the_auto_acceptance_when_it_happened(tmp_path: Path, mem: Memory):
+    """Reopened and resolved again: the window runs from the latest "resolved"; a tick run
+    weeks later records the acceptance dated at the window's end, and tells the client."""
+    cli = desk(tmp_path)
+    tid = add(cli, msk(2026, 11, 23, 9, 0), "Export button", "high")
+    at(cli, msk(2026, 11, 23, 9, 10), "ticket", "respond", tid, "-m", "Looking")
+    at(cli, msk(2026, 11, 23, 15, 0), "ticket", "resolve", tid, "-m", "Fixed")
+    at(cli, msk(2026, 11, 25, 10, 0), "ticket", "reopen", tid, "-m", "Still broken")
+    at(cli, msk(2026, 11, 25, 10, 5), "ticket", "respond", tid, "-m", "Looking again")
+    at(cli, msk(2026, 11, 26, 16, 0), "ticket", "resolve", tid, "-m", "Fixed, really")
+    # 7 days after Monday's resolve have passed, but not after Thursday's
+    assert tick(cli, msk(2026, 12, 1, 12, 0))["facts"] == []
+    out = tick(cli, msk(2026, 12, 21, 12, 0))  # cron was down for weeks
+    assert [(f["fact"], f["at"]) for f in out["facts"]] == [
+        ("auto-accepted", "2026-12-03T16:00:01+03:00")]
+    assert alerted(cli, tid) == [("auto-accepted", "2026-12-03T16:00:01+03:00")]
+    assert [n.audience for n in mem.sent] == ["client"]
+    assert tick(cli, msk(2026, 12, 22, 12, 0))["facts"] == [] and len(mem.sent) == 1

@@ -85,8 +85,7 @@ def tick(ws: Workspace, channels: Channels, dry_run: bool = False) -> TickResult
         if dry_run:
             ticket = ws.store.get_ticket(tid)
             assert ticket is not None
-            h = history(ws.store.events(tid), ticket=ticket,
-                        acceptance=rules(client_of(tid)), now=now)
+            h = history(ws.store.events(tid), now, ticket, acceptance=rules(client_of(tid)))
             result.facts += [_planned(ws, channels, h, d, now)[0] for d in found]
         else:
             result.facts += _record(ws, channels, tid, escalations.get(tid, ()), now)
@@ -139,7 +138,7 @@ def _record(ws: Workspace, channels: Channels, tid: str, escalations, now: datet
         assert ticket is not None
         events = store.events(tid)
         rule = acceptance_rule(ws, client_of(tid))
-        h = history(events, ticket=ticket, acceptance=rule, now=now)
+        h = history(events, now, ticket, acceptance=rule)  # as of now, like the bulk read
         found = due_facts(h, sla.calendar, sla.policy, now, _answered(ws, tid, escalations),
                           sla.escalation_follow_up_days)
         new: list[Event] = []
