@@ -43,6 +43,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "links": ("sccli.commands.sync", "links", "Show a ticket's remote issues and their state."),
     "tracker": ("sccli.commands.trackers", "tracker", "List trackers, check connectivity and credentials."),
     "notify": ("sccli.commands.notify", "notify", "Notice channels (webhooks, commands): list, send a test."),
+    "tick": ("sccli.commands.tick", "tick_command", "Record time-driven facts once and send their notices (cron)."),
+    "outbox": ("sccli.commands.tick", "outbox", "The queued notices and their delivery state."),
 }
 
 

@@ -255,6 +255,9 @@ class SlaSettings:
     # Service packages (sla.yaml ``packages:``): each name's settings, the top level's
     # values with the package's own over them. See ``package``.
     packages: dict[str, SlaSettings] = field(default_factory=dict)
+    # `sccli tick`'s notices (sla.yaml ``notices:``)
+    notices_outside_hours_for_critical: bool = False
+    escalation_follow_up_days: int = 2
 
     @cached_property
     def calendar(self):
@@ -417,6 +420,15 @@ SLA_SCHEMA = s.Struct(
         "acceptance": s.Field(
             s.Struct({"calendar_days": s.Field(s.Int(minimum=1), default=7)}), default=dict
         ),
+        "notices": s.Field(
+            s.Struct(
+                {
+                    "outside_hours_for_critical": s.Field(s.Bool(), default=False),
+                    "escalation_follow_up_days": s.Field(s.Int(minimum=1), default=2),
+                }
+            ),
+            default=dict,
+        ),
         "priority_rules": s.Field(
             s.ListOf(
                 s.Struct(
@@ -556,6 +568,8 @@ def _build_sla(raw: dict[str, Any], where: str, prefix: str) -> SlaSettings:
         priority_change=raw["reaction"]["priority_change"],
         feedback_business_days=raw["feedback"]["business_days"],
         acceptance_days=raw["acceptance"]["calendar_days"],
+        notices_outside_hours_for_critical=raw["notices"]["outside_hours_for_critical"],
+        escalation_follow_up_days=raw["notices"]["escalation_follow_up_days"],
         priority_rules=raw["priority_rules"],
         routing=raw["routing"],
     )

@@ -32,6 +32,13 @@ RU: dict[str, str] = {
     "estimate-overdue": "оценка превышена",
     "stopped": "остановлен",
     "superseded": "заменён новым вопросом",
+    # tick and the outbox
+    "no channel": "нет канала",
+    "auto-accepted": "закрыто автоматически",
+    "reaction-warning": "реакция: предупреждение",
+    "reaction-breached": "реакция: просрочено",
+    "estimate-passed": "оценка решения прошла",
+    "escalation-unanswered": "эскалация без ответа",
     # clocks
     "reaction": "реакция",
     "feedback": "ответ клиента",

@@ -255,8 +255,12 @@ def test_acceptance_running_and_expired():
     assert a.deadline == msk(2026, 11, 30, 15) and a.target_seconds == 7 * 86400
     assert a.elapsed_seconds == 2 * 86400 and a.remaining_seconds == 5 * 86400
     assert a.rule == 'acceptance: 7 calendar days after "resolved", then closed automatically'
+    # Issue 10: "Expired means strictly after the last on-time instant": at the deadline
+    # an acceptance is still on time, so the clock still runs; one second later it expired.
     (a,) = clocks(resolved_history(), msk(2026, 11, 30, 15))["acceptance"]
-    assert a.state is S.EXPIRED and a.remaining_seconds == 0 and not a.is_open
+    assert a.state is S.RUNNING and a.remaining_seconds == 0 and a.is_open
+    (a,) = clocks(resolved_history(), msk(2026, 11, 30, 15, 0, 1))["acceptance"]
+    assert a.state is S.EXPIRED and a.remaining_seconds == -1 and not a.is_open
 
 
 def test_acceptance_accepted_auto_accepted_reopened():
@@ -264,7 +268,8 @@ def test_acceptance_accepted_auto_accepted_reopened():
     assert a.state is S.ACCEPTED and a.stopped_at == mon(16, day=1)
     auto = resolved_history((K.AUTO_ACCEPTED, msk(2026, 11, 30, 15)))
     (a,) = clocks(auto, msk(2026, 12, 5))["acceptance"]
-    assert a.state is S.ACCEPTED and a.remaining_seconds == 0
+    # closed automatically: the acceptance clock reads "expired", not "accepted"
+    assert a.state is S.EXPIRED and a.remaining_seconds == 0
     reopened = resolved_history((K.REOPENED, mon(10, day=2)))
     got = clocks(reopened, mon(12, day=2))
     assert got["acceptance"][0].state is S.REOPENED

@@ -173,6 +173,8 @@ def event_details(event: Event) -> str:
             parts = [f"agreed_by: {p.agreed_by}"]
         case ev.Confirmed():
             parts = [f"confirmed by {p.by}", p.message]
+        case ev.Alerted():
+            parts = [p.fact] + ([f"due: {p.due.isoformat()}"] if p.due else []) + [p.detail]
         case ev.Voided():
             parts = [f"voids #{p.target}", f"reason: {p.reason}"]
         case ev.Edited():
@@ -197,6 +199,9 @@ def ticket_show(ctx, ticket_id, fmt):
     assert found is not None
     row = ticket_row(state, app.tz)
     row["kind"] = views.request_kind(found).value
+    auto = state.acceptance_expired
+    if auto is not None:  # contract: 7 calendar days of acceptance, then closed automatically
+        row["auto_accepted_at"] = auto.astimezone(app.tz)
     history = [_event_row(e, state.voids, app.tz) for e in events]
     routing = _routing(app, state)
     if fmt == "json":
@@ -216,6 +221,10 @@ def ticket_show(ctx, ticket_id, fmt):
     say(f"{'владелец / действие / оплата' if ru else 'owner / action / billing'}:"
         f" {routing_line(routing, app.lang)}")
     say(f"{'почему' if ru else 'why'}: {routing['routing_explain']}")
+    if auto is not None:
+        when = f"{auto.astimezone(app.tz):%Y-%m-%d %H:%M:%S}"
+        say(f"закрыта автоматически: {when} (срок приёмки истёк)" if app.lang == "ru" else
+            f"closed automatically: {when} (the acceptance window ended)")
     if found.body:
         click.echo("")
         say(found.body)

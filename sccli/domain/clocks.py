@@ -7,7 +7,8 @@
 * feedback — one per clarifying question: the client has ``feedback_business_days`` full
   business days to answer; past that the delay is the client's ("client overdue").
 * acceptance — ``acceptance_days`` calendar days (wall clock) after the latest "resolved",
-  then the ticket is closed automatically.
+  then the ticket is closed automatically: an acceptance at the deadline is on time, the
+  window has "expired" strictly after it (the fold derives the closing, ``history.py``).
 * resolution — an estimate, never a hard target; present only once an estimate was set.
 
 State conventions: a deadline is the last on-time instant (a response exactly at it is
@@ -32,12 +33,12 @@ from functools import lru_cache
 
 from .calendar import BusinessCalendar
 from .durations import duration_text
-from .history import TicketHistory, extended
+from .history import AcceptanceRule, TicketHistory, extended
 from .model import EventKind, Priority
 
 K = EventKind
 # The commonest events, on which no clock depends: a view of clocks alone need not read them.
-CLOCK_FREE_KINDS = (K.NOTE, K.SOURCE_SET, K.REORDERED, K.CONFIRMED)
+CLOCK_FREE_KINDS = (K.NOTE, K.SOURCE_SET, K.REORDERED, K.CONFIRMED, K.ALERTED)
 _SECOND = timedelta(seconds=1)
 
 
@@ -110,6 +111,10 @@ class SlaPolicy:
     def reaction_target(self, priority: Priority | None) -> int:
         """Business seconds allowed for the first response (default priority when unset)."""
         return self.reaction_targets[priority or self.default_priority]
+
+    def acceptance_rule(self, tz: tzinfo | None) -> AcceptanceRule:
+        """The acceptance window in the calendar's zone ``tz`` (what the fold derives)."""
+        return AcceptanceRule(self.acceptance_days, tz)
 
     def feedback_seconds(self, calendar: BusinessCalendar) -> int:
         """The client's answer window: N full business days, in business seconds."""
@@ -197,12 +202,13 @@ def acceptance_deadline(
     """(resolved_at, the same wall-clock time ``acceptance_days`` later in ``tz``).
 
     ``tz`` should be the calendar's zone; without it, ``resolved_at``'s own zone is used.
+    The deadline is the last on-time instant: an acceptance then is on time, the window
+    has expired strictly after it.
     """
     if resolved_at.tzinfo is None:
         raise ValueError(f"naive datetime {resolved_at!r}: give a timezone-aware datetime")
     start = resolved_at.astimezone(tz) if tz is not None else resolved_at
-    wall = start + timedelta(days=policy.acceptance_days)  # same tzinfo: wall-clock arithmetic
-    return start, wall.astimezone(UTC).astimezone(start.tzinfo)
+    return start, AcceptanceRule(policy.acceptance_days, tz).deadline(resolved_at)
 
 
 def read_clocks(
@@ -396,9 +402,13 @@ def _acceptance(
     start, deadline = acceptance_deadline(policy, resolved, calendar.tz)
     end = stop[0] if stop else now
     if stop is not None:
-        state = ClockState.ACCEPTED if stop[1] is K.ACCEPTED else ClockState.REOPENED
+        state = {K.ACCEPTED: ClockState.ACCEPTED, K.AUTO_ACCEPTED: ClockState.EXPIRED}.get(
+            stop[1], ClockState.REOPENED)
     else:
-        state = ClockState.EXPIRED if _u(now) >= _u(deadline) else ClockState.RUNNING
+        # "expired" strictly after the last on-time instant (an acceptance at the deadline
+        # is on time); the views' fold closes such a ticket, so this shows only where a
+        # caller folded without the acceptance rule
+        state = ClockState.EXPIRED if _u(now) > _u(deadline) else ClockState.RUNNING
     days = policy.acceptance_days
     rule = (
         f'acceptance: {days} calendar day{"s" * (days != 1)} after "resolved",'

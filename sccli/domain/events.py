@@ -156,6 +156,20 @@ class Confirmed(Said):
 
 
 @_frozen
+class Alerted:
+    """A time-driven fact `sccli tick` recorded once, dated when it happened (its notice
+    is queued in the same transaction): a feedback window passed unanswered ("client
+    overdue"), a reaction clock reached its warning share or breached, a resolution
+    estimate passed, an escalation went unanswered. Changes no status and no clock."""
+
+    KIND: ClassVar[EventKind] = K.ALERTED
+    fact: str  # client-overdue | reaction-warning | reaction-breached | estimate-passed | …
+    key: str  # unique within the ticket: the fact is recorded once per key
+    due: datetime | None = None  # the deadline (or estimate) that passed
+    detail: str = ""
+
+
+@_frozen
 class Voided:
     """Cancels one earlier event; the log stays append-only, the fold ignores the target."""
 
@@ -193,6 +207,7 @@ Payload = (
     | Reordered
     | Note
     | Confirmed
+    | Alerted
     | Voided
     | Edited
 )
@@ -202,7 +217,7 @@ PAYLOAD_CLASSES: dict[EventKind, type[Payload]] = {
     for cls in (
         Registered, Responded, Asked, Answered, Resolved, Accepted, AutoAccepted, Reopened,
         Rejected, PriorityChanged, SourceSet, EstimateSet, Reordered, Note, Confirmed, Voided,
-        Edited,
+        Edited, Alerted,
     )
 }  # fmt: skip
 assert set(PAYLOAD_CLASSES) == set(EventKind), "every EventKind needs its payload class"
@@ -282,7 +297,7 @@ class Event:
 
 
 __all__ = [
-    "Accepted", "Answered", "Asked", "AutoAccepted", "Edited", "EstimateSet", "Event", "Note",
+    "Accepted", "Alerted", "Answered", "Asked", "AutoAccepted", "Edited", "EstimateSet", "Event", "Note",
     "PAYLOAD_CLASSES", "Payload", "PriorityChanged", "Registered", "Rejected", "Reopened",
     "Reordered", "Resolved", "Responded", "Said", "SourceSet", "Voided",
 ]

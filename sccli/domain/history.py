@@ -12,10 +12,10 @@ view.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, tzinfo
 from functools import cached_property
 from typing import assert_never
 
@@ -44,6 +44,35 @@ from .model import (
 )
 
 K = EventKind
+
+
+@dataclass(frozen=True, slots=True)
+class AcceptanceRule:
+    """How long the client has to accept a resolved ticket, and in which zone's wall clock.
+
+    Contract: "Acceptance and testing after Resolved: 7 calendar days" (Russian original:
+    «Приемка и тестирование после статуса Решено: 7 календарных дней»), then the ticket is
+    closed automatically. The window's last on-time instant is ``deadline``: the same
+    wall-clock time ``days`` later in ``tz``; the window has expired strictly after it, so
+    the ticket closes at ``expiry`` (one second later, the store's resolution).
+    """
+
+    days: int
+    tz: tzinfo | None = None
+
+    def deadline(self, resolved_at: datetime) -> datetime:
+        if resolved_at.tzinfo is None:
+            raise ValueError(f"naive datetime {resolved_at!r}: give a timezone-aware datetime")
+        start = resolved_at.astimezone(self.tz) if self.tz is not None else resolved_at
+        wall = start + timedelta(days=self.days)  # same tzinfo: wall-clock arithmetic
+        return wall.astimezone(UTC).astimezone(start.tzinfo)
+
+    def expiry(self, resolved_at: datetime) -> datetime:
+        """The first instant after the window: the automatic acceptance happens here."""
+        return self.deadline(resolved_at) + _SECOND
+
+
+_SECOND = timedelta(seconds=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +153,15 @@ class TicketHistory:
     last_event_at: datetime | None  # of the events in effect, corrections excluded
     recorded: Sequence[Event] = ()  # every event folded over, voided ones included
     registered_as: Ticket | None = None  # the registration facts before any edit
+    # The acceptance window expired by the fold's instant and no acceptance was recorded:
+    # closed automatically all the same (``acceptance_stop`` is (expiry, AUTO_ACCEPTED)).
+    auto_closed: bool = False
+
+    @property
+    def acceptance_expired(self) -> datetime | None:
+        """When the ticket closed by automatic acceptance (derived or recorded), else None."""
+        stop = self.acceptance_stop
+        return stop[0] if stop is not None and stop[1] is K.AUTO_ACCEPTED else None
 
     def _latest(self, kind: EventKind) -> Event | None:
         for ev in reversed(self.events):
@@ -245,9 +283,18 @@ class TicketHistory:
 
 
 def history(
-    events: Sequence[Event], as_of: datetime | None = None, ticket: Ticket | None = None
+    events: Sequence[Event], as_of: datetime | None = None, ticket: Ticket | None = None,
+    *, acceptance: AcceptanceRule | Callable[[str], AcceptanceRule] | None = None,
+    now: datetime | None = None,
 ) -> TicketHistory:
     """Fold a ticket's events (in seq order) as known at ``as_of``.
+
+    With ``acceptance`` (a rule, or the rule of the ticket's client as folded — its
+    service package), time-driven closing is derived as of ``now`` (default ``as_of``):
+    a resolved ticket whose acceptance window expired by then is closed (automatically
+    accepted) even when no event says so, so a missed `sccli tick` never shows a wrong
+    state. Pass ``now`` when the events are already cut at the instant (the views' bulk
+    reads) to skip the as-of filtering.
 
     Raises DomainError when the events are not a legal history (the write path uses this
     to refuse an illegal step with the allowed next ones).
@@ -306,7 +353,8 @@ def history(
         if not exists:
             continue  # the registration was voided: nothing of this ticket is in effect
         status = step.get((status, kind)) or next_status(status, kind)
-        last = ev.at
+        if last is None or ev.at > last:  # `sccli tick` dates a fact when it happened,
+            last = ev.at  # which may be before a step recorded earlier
         if kind is K.NOTE or kind is K.SOURCE_SET or kind is K.REORDERED or \
                 kind is K.CONFIRMED:
             pass  # read lazily by the views that need them
@@ -346,7 +394,7 @@ def history(
                 questions[open_q] = Question(q.number, q.asked_at, ev.at, K.RESOLVED)
                 open_q = None
         elif kind is K.ACCEPTED or kind is K.AUTO_ACCEPTED:
-            acc_stop = (ev.at, K.ACCEPTED)
+            acc_stop = (ev.at, kind)
             closed = ev.at
         elif kind is K.REOPENED:
             acc_stop, res_stop = (ev.at, K.REOPENED), None
@@ -356,14 +404,28 @@ def history(
                 q = questions[open_q]
                 questions[open_q] = Question(q.number, q.asked_at, ev.at, K.REJECTED)
                 open_q = None
+        elif kind is K.ALERTED:
+            pass  # a time-driven fact `sccli tick` recorded (read by tick alone)
         else:
             assert_never(kind)
+
+    auto_closed = False
+    when = now if now is not None else as_of
+    if acceptance is not None and when is not None and status is Status.RESOLVED \
+            and resolved is not None:
+        # Contract: "Acceptance and testing after Resolved: 7 calendar days", then closed
+        # automatically — derived here, whether or not `sccli tick` recorded it yet.
+        rule = acceptance if isinstance(acceptance, AcceptanceRule) else acceptance(client)
+        expiry = rule.expiry(resolved)
+        if expiry <= when:
+            status, auto_closed = Status.CLOSED, True
+            acc_stop, closed = (expiry, K.AUTO_ACCEPTED), expiry
 
     return TicketHistory(
         ticket_id, current, client, live if exists else (), voids, as_of, exists, status,
         priority, tuple(timeline), reaction_priority, registered_at, first_response,
         tuple(questions), resolved, res_stop,
-        acc_stop, closed, rejected, tuple(estimates), last, events, ticket,
+        acc_stop, closed, rejected, tuple(estimates), last, events, ticket, auto_closed,
     )
 
 
@@ -433,6 +495,6 @@ def check_void(events: Sequence[Event], target: int, ticket: Ticket | None = Non
 
 
 __all__ = [
-    "Estimate", "NoteEntry", "Question", "Reorder", "TicketHistory", "check_estimate",
+    "AcceptanceRule", "Estimate", "NoteEntry", "Question", "Reorder", "TicketHistory", "check_estimate",
     "check_void", "extended", "history",
 ]

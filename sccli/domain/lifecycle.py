@@ -41,6 +41,7 @@ _ANNOTATIONS = {
     K.REORDERED,
     K.NOTE,
     K.CONFIRMED,
+    K.ALERTED,
 }
 # Corrections of mistakes: allowed in any status, they change none.
 CORRECTIONS = frozenset({K.VOIDED, K.EDITED})

@@ -192,6 +192,7 @@ class EventKind(StrEnum):
     CONFIRMED = "confirmed"
     VOIDED = "voided"
     EDITED = "edited"
+    ALERTED = "alerted"  # a time-driven fact recorded by `sccli tick` (changes no status)
 
 
 @dataclass(frozen=True)

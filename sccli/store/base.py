@@ -19,6 +19,7 @@ from ..domain.model import Channel, Client, Contact, EventKind, Hosting, Status,
 from ..errors import ConfigurationError, UsageError
 from .codec import decode, encode, from_db, to_db
 from .migrations import LATEST, MIGRATIONS, SCCLI_TABLES, tables_at
+from .outbox_store import OutboxStoreMixin
 from .sync_store import SyncStoreMixin
 
 
@@ -46,7 +47,7 @@ class NotAStore(ConfigurationError):
         )
 
 
-class Store(SyncStoreMixin):
+class Store(SyncStoreMixin, OutboxStoreMixin):
     """Backend-neutral store; subclasses provide the connection and dialect."""
 
     dialect = "sqlite"

@@ -16,6 +16,7 @@ from typing import Any, assert_never
 from ..domain.events import (
     PAYLOAD_CLASSES,
     Accepted,
+    Alerted,
     Answered,
     Asked,
     AutoAccepted,
@@ -107,6 +108,10 @@ def payload_data(payload: Payload) -> dict[str, Any]:
                     **({"order": payload.order} if payload.order else {})}
         case Confirmed():
             return {"by": payload.by, "message": payload.message, **_secrets(payload.secrets)}
+        case Alerted():
+            return {"fact": payload.fact, "key": payload.key,
+                    **({"due": payload.due.isoformat()} if payload.due else {}),
+                    **({"detail": payload.detail} if payload.detail else {})}
         case Voided():
             return {"target": payload.target, "reason": payload.reason}
         case Edited():
@@ -210,6 +215,8 @@ _FIELDS: dict[EventKind, Mapping[str, tuple[str, Callable[[Any], Any]]]] = {
     },
     EventKind.CONFIRMED: {**_SAID, "by": ("by", _str)},
     EventKind.VOIDED: {"target": ("target", _int), "reason": ("reason", _str)},
+    EventKind.ALERTED: {"fact": ("fact", _str), "key": ("key", _str),
+                        "due": ("due", _instant), "detail": ("detail", _str)},
     EventKind.EDITED: {
         "title": ("title", _opt_str), "body": ("body", _opt_str),
         "reporter": ("reporter", _opt_str), "client": ("client", _opt_str),

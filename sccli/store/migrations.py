@@ -134,14 +134,45 @@ V3_SYNC = [
 # then may differ from the projection): an index on the event time. No data changes.
 V4_AS_OF = ["CREATE INDEX events_at ON events (at)"]
 
+# v5: the outbox (`sccli tick`, `sccli outbox`): each notice once per key, and one delivery
+# per channel with its attempts, next attempt, claim lease, delivery time and last error.
+V5_OUTBOX = [
+    """CREATE TABLE notices (
+        id {id},
+        key TEXT NOT NULL UNIQUE,
+        ticket_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        audience TEXT NOT NULL,
+        lang TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        text TEXT NOT NULL,
+        data TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        not_before TEXT NOT NULL,
+        queued_at TEXT NOT NULL
+    )""",
+    "CREATE INDEX notices_ticket ON notices (ticket_id)",
+    """CREATE TABLE deliveries (
+        notice_id BIGINT NOT NULL REFERENCES notices(id),
+        channel TEXT NOT NULL,
+        state TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT NOT NULL,
+        claimed_until TEXT,
+        delivered_at TEXT,
+        last_error TEXT,
+        PRIMARY KEY (notice_id, channel)
+    )""",
+    "CREATE INDEX deliveries_due ON deliveries (state, next_attempt_at)",
+]
+
 # v6 (client packages): each client names its service package ("the package of services
 # specified in the Specification"); NULL is the default package (sla.yaml's top level).
-# A self-contained step: it may be renumbered when merged with other migrations.
 V6_CLIENT_PACKAGE = ["ALTER TABLE clients ADD COLUMN package TEXT"]
 
 Step = str | Callable[["Store"], None]
 
-MIGRATIONS: list[Sequence[Step]] = [V1, [_v2_status_projection], V3_SYNC, V4_AS_OF,
+MIGRATIONS: list[Sequence[Step]] = [V1, [_v2_status_projection], V3_SYNC, V4_AS_OF, V5_OUTBOX,
                                     V6_CLIENT_PACKAGE]
 LATEST = len(MIGRATIONS)
 

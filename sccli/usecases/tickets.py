@@ -43,6 +43,7 @@ from ..domain.events import (
 from ..domain.history import TicketHistory, check_estimate, check_void, history
 from ..domain.model import (
     Channel,
+    DomainError,
     EventKind,
     Priority,
     RejectReason,
@@ -136,9 +137,16 @@ def require_ticket(ws: Workspace, ticket_id: str) -> Ticket:
 
 
 def load(ws: Workspace, ticket_id: str, as_of: datetime | None = None) -> TicketHistory:
-    """One ticket as known at ``as_of`` (None: everything); unknown there → NotFoundError."""
+    """One ticket as known at ``as_of`` (None: everything); unknown there → NotFoundError.
+
+    A resolved ticket whose acceptance window expired by ``as_of`` (None: ``ws.at``) is
+    closed (see ``views.acceptance_rule``)."""
+    from .views import acceptance_rules
+
     ticket = require_ticket(ws, ticket_id)
-    h = history(ws.store.events(ticket.id), as_of, ticket)
+    h = history(ws.store.events(ticket.id), as_of, ticket,
+                acceptance=acceptance_rules(ws),
+                now=as_of if as_of is not None else ws.at)
     if not h.exists:
         when = f" at {as_of.astimezone(ws.tz).isoformat()}" if as_of is not None else ""
         raise NotFoundError(f"ticket {ticket.id} does not exist{when} (registered later,"
@@ -260,14 +268,19 @@ def record(
     who: str | None = None,
 ) -> tuple[Event, TicketHistory]:
     """Append one event if the lifecycle allows it; refuse with the allowed next steps."""
+    from .views import acceptance_rules
+
     ticket = require_ticket(ws, ticket_id)
     correction = isinstance(payload, Voided | Edited)
     when = ws.clock if correction and at is None else check_date(ws, at or ws.at)
+    rule = acceptance_rules(ws)
 
     def check(events: list[Event]) -> TicketHistory:
-        before = history(events, ticket=ticket)
+        before = history(events, ticket=ticket, acceptance=rule, now=when)
         if not before.exists and not correction:
             raise UsageError(f"{ticket.id}'s registration was voided; nothing can be recorded")
+        if not correction and before.acceptance_expired is not None:
+            raise DomainError(_window_ended(ws, ticket.id, before, payload))
         last = before.last_event_at
         if not correction and last is not None and when < last:
             raise UsageError(
@@ -292,6 +305,25 @@ def record(
         if after.ticket is not None and after.ticket.client != ticket.client:
             store.set_client(ticket.id, after.ticket.client)  # the projection filters use
     return event, after
+
+
+def _window_ended(ws: Workspace, ticket_id: str, h: TicketHistory, payload: Payload) -> str:
+    """Why nothing can happen any more to a ticket the acceptance window closed.
+
+    Contract: "Acceptance and testing after Resolved: 7 calendar days" («Приемка и
+    тестирование после статуса Решено: 7 календарных дней»), then closed automatically:
+    a problem found later is a new request.
+    """
+    from .views import acceptance_rule
+
+    assert h.resolved_at is not None
+    rule = acceptance_rule(ws, h.client)
+    ended = rule.deadline(h.resolved_at).astimezone(ws.tz)
+    what = {EventKind.REOPENED: "reopen", EventKind.ACCEPTED: "accept"}.get(
+        payload.KIND, f"record {payload.KIND.value} on")
+    return (f"cannot {what} {ticket_id}: its acceptance window ({rule.days} calendar days"
+            f" after resolved) ended at {ended:%Y-%m-%d %H:%M %Z} and the ticket was closed"
+            " automatically; a new problem needs a new ticket (sccli ticket add)")
 
 
 def transition(ws: Workspace, ticket_id: str, kind: EventKind, message: str) -> TicketHistory:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from ..domain.clocks import CLOCK_FREE_KINDS, ClockReading, SlaPolicy, read_clocks
 from ..domain.events import Event
-from ..domain.history import TicketHistory, history
+from ..domain.history import AcceptanceRule, TicketHistory, history
 from ..domain.model import OPEN_STATUSES, Client, Priority, Status
 from ..domain.queue import (
     QueueEntry,
@@ -50,6 +50,30 @@ def left_out(ws: Workspace, ticket_id: str, exc: Exception) -> None:
     ws.warn(f"{ticket_id} is left out of this view: {exc}")
 
 
+def acceptance_rule(ws: Workspace, client: str) -> AcceptanceRule:
+    """The acceptance window of ``client``'s tickets: the one place every view, `tick` and
+    the write path take it from (service packages per client switch it here).
+
+    Contract: "Acceptance and testing after Resolved: 7 calendar days" — sla.yaml's
+    ``acceptance.calendar_days``, counted on the wall clock of the calendar's zone.
+    """
+    terms = package_for(ws, client)  # the client's service package
+    return terms.policy.acceptance_rule(terms.calendar.tz)
+
+
+def acceptance_rules(ws: Workspace) -> Callable[[str], AcceptanceRule]:
+    """``acceptance_rule`` by client, looked up once per client (views fold thousands)."""
+    cache: dict[str, AcceptanceRule] = {}
+
+    def rule(client: str) -> AcceptanceRule:
+        found = cache.get(client)
+        if found is None:
+            found = cache[client] = acceptance_rule(ws, client)
+        return found
+
+    return rule
+
+
 def histories(
     ws: Workspace,
     client: str | None = None,
@@ -60,12 +84,18 @@ def histories(
     as_of = ws.at
     if client:
         client = require_client(ws, client).key
-    tickets = ws.store.tickets(client=client, statuses=statuses, as_of=as_of)
-    events = ws.store.events_by_ticket(statuses, client, as_of)  # dated by as_of only
+    stored = statuses
+    if statuses and Status.CLOSED in statuses and Status.RESOLVED not in statuses:
+        # the projection says "resolved" for a ticket the fold closes automatically
+        stored = [*statuses, Status.RESOLVED]
+    tickets = ws.store.tickets(client=client, statuses=stored, as_of=as_of)
+    events = ws.store.events_by_ticket(stored, client, as_of)  # dated by as_of only
+    rule = acceptance_rules(ws)
     out = []
     for t in tickets:
         try:
-            h = history(events.get(t.id, ()), None, t)
+            h = history(events.get(t.id, ()), None, t, acceptance=rule,
+                        now=as_of)
         except _TICKET_FAULTS as exc:
             left_out(ws, t.id, exc)
             continue
@@ -98,7 +128,7 @@ def ticket_show(ws: Workspace, ticket_id: str) -> tuple[TicketHistory, list[Even
     was voided is still shown here, by its id: the audit trail stays readable."""
     ticket = ticket_cases.require_ticket(ws, ticket_id)
     stored = ws.store.events(ticket.id)
-    h = history(stored, ws.at, ticket)
+    h = history(stored, ws.at, ticket, acceptance=acceptance_rules(ws))
     if not h.exists and not h.registration_voided:
         ticket_cases.load(ws, ticket.id, ws.at)  # raises: registered later
     return h, [e for e in stored if e.at <= ws.at or e.seq in h.voids]
@@ -259,12 +289,13 @@ def running_clocks(ws: Workspace, client: str | None = None,
         client = require_client(ws, client).key
     as_of = ws.at
     terms = _terms_lookup(ws, warn_at)
+    rule = acceptance_rules(ws)
     running = []
     with gc_paused(freeze=True):  # tens of thousands of small objects: see gc_paused
         events = ws.store.events_by_ticket(OPEN_STATUSES, client, as_of, CLOCK_FREE_KINDS)
         for tid, evs in events.items():  # dated by as_of only: the fold need not filter
             try:
-                h = history(evs)
+                h = history(evs, acceptance=rule, now=as_of)
             except _TICKET_FAULTS as exc:
                 left_out(ws, tid, exc)
                 continue
