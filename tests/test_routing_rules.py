@@ -354,13 +354,21 @@ def test_recording_a_responsible_party_prepares_its_notice(ws):
               source="adjacent-software")
     assert party_notice(_app(ws), tid) is None  # nobody recorded: nobody to tell
     result = ws("ticket", "set", tid, "--source", "adjacent-software", "--party", "mail-relay")
-    assert result.exit_code == 0 and result.stdout.strip() == f"{tid}: updated"
-    # the outbox is not part of this build: the notice is prepared, never claimed as sent
-    assert (f"{tid}: the notice to mail-relay <support@relay.example> was not queued"
-            in result.stderr)
+    assert result.exit_code == 0 and result.stdout.startswith(f"{tid}: updated\n")
+    # the notice goes to the outbox (delivered by the next tick / outbox deliver), once
+    assert (f"{tid}: notice to mail-relay <support@relay.example> queued" in result.stdout)
+    (queued,) = [n for n in ws.ok("outbox", "--format", "json").json()
+                 if n["audience"] == "party:mail-relay"]
+    assert queued["ticket"] == tid and queued["state"] == "no channel"  # none configured
+    assert PASSWORD not in queued["text"] and f"[secret:{tid}/1]" in queued["text"]
     sent = notify_responsible_party(_app(ws), tid)
     assert sent is not None and (sent.party, sent.email, sent.queued) == (
-        "mail-relay", "support@relay.example", False)
+        "mail-relay", "support@relay.example", False)  # the same key is not queued twice
+    again = ws("ticket", "set", tid, "--source", "adjacent-software", "--party", "mail-relay")
+    assert f"{tid}: the notice to mail-relay <support@relay.example> was queued before" \
+        in again.stdout
+    assert len([n for n in ws.ok("outbox", "--format", "json").json()
+                if n["audience"] == "party:mail-relay"]) == 1
     n = sent.notice
     assert n.audience == "party:mail-relay" and n.lang == "ru"
     assert "в смежном программном обеспечении" in n.text and "Acme Corp" in n.text

@@ -334,10 +334,10 @@ def ticket_set(ctx, ticket_id, priority, source, party, estimate, reason, fixed_
 
         sent = notify_responsible_party(app, found.id)
         if sent is not None and sent.queued:
-            say(f"{found.id}: notice to {sent.party} <{sent.email}> queued")
+            say(f"{found.id}: notice to {sent.party} <{sent.email}> queued"
+                " (sent by the next `sccli tick` or `sccli outbox deliver`)")
         elif sent is not None:
-            app.warn(f"{found.id}: the notice to {sent.party} <{sent.email}> was not queued:"
-                     " this build has no outbox")
+            say(f"{found.id}: the notice to {sent.party} <{sent.email}> was queued before")
 
 
 @ticket.command("note")

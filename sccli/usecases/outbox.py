@@ -46,6 +46,17 @@ class Delivered:
         return bool(self.retrying or self.failed)
 
 
+def enqueue(ws: Workspace, notice: Notice, channels: Channels,
+            not_before: datetime | None = None) -> bool:
+    """Store ``notice`` once (by its key) with a pending delivery per channel its audience
+    is routed to; the next `sccli tick` or `sccli outbox deliver` sends it. False: a
+    notice with that key was queued before (nothing is stored twice)."""
+    now = ws.clock
+    with ws.store.transaction() as store:
+        return store.queue_notice(notice, channels.for_audience(notice.audience),
+                                  not_before or now, now)
+
+
 def deliver(ws: Workspace, channels: Channels, now: datetime | None = None) -> Delivered:
     """Send every delivery due at ``now`` (default: the clock)."""
     now = now or ws.clock

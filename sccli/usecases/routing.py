@@ -80,8 +80,8 @@ def notify_responsible_party(ws: Workspace, ticket_id: str) -> PartyNotice | Non
     if built is None:
         return None
     notice, party = built
-    # integrate: replace the next line by the outbox's enqueue, e.g.
-    #     from .outbox import enqueue
-    #     queued = enqueue(ws, notice)   # stores it once by notice.key, delivery is the outbox's
-    queued = False  # no outbox in this build: the notice is built, not stored, not sent
+    from ..notify.channels import channels_from
+    from .outbox import enqueue
+
+    queued = enqueue(ws, notice, channels_from(ws.settings))  # once by key; the outbox sends
     return PartyNotice(notice, party.name, party.email or "", queued)
