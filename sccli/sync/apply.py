@@ -115,8 +115,11 @@ class Syncer:
                     tickets.append(ticket)
                     events[tid] = store.events(tid)
         out = []
-        for t in tickets:
-            h = history(events.get(t.id, ()), ticket=t)
+        from ..usecases.views import acceptance_rules  # the client's acceptance window
+
+        rule, now = acceptance_rules(self.app), self.now
+        for t in tickets:  # as of now: a ticket whose acceptance expired is closed
+            h = history(events.get(t.id, ()), ticket=t, acceptance=rule, now=now)
             if h.exists:
                 out.append(TicketView(t, clients[h.client], h))
         return out
