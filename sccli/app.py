@@ -84,7 +84,33 @@ class App:
     @cached_property
     def sla(self) -> SlaSettings:
         self.require_workspace()
-        return load_sla(self.home)
+        return load_sla(self.home, self._provisional_year)
+
+    def _provisional_year(self, year: int) -> None:
+        """A calendar used a year whose decree the ``holidays`` package lacks: warn once per
+        run (whatever number of clocks or calendars cross it)."""
+        warned = self.__dict__.setdefault("_provisional_warned", set())
+        if year in warned:
+            return
+        warned.add(year)
+        import holidays
+
+        version = getattr(holidays, "__version__", "?")
+        if self.lang == "ru":
+            self.warn(
+                f"производственный календарь {year} года предварительный: постановления о"
+                f" переносе выходных на {year} год нет в пакете holidays {version}; праздники,"
+                " выпавшие на выходные, перенесены по ст. 112 ТК РФ (кроме 1–8 января)."
+                f" Проверьте и добавьте {year} в calendar.confirmed_years в sla.yaml или"
+                " обновите holidays"
+            )
+            return
+        self.warn(
+            f"the business calendar of {year} is provisional: the government's decree for"
+            f" {year} is not in holidays {version}, so holidays falling on a weekend were moved"
+            " by Labor Code art. 112 (not 1-8 January, whose transfers only a decree sets);"
+            f" check it and list {year} in sla.yaml calendar.confirmed_years, or upgrade holidays"
+        )
 
     @property
     def tz(self) -> ZoneInfo:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, time
 from functools import cached_property
@@ -238,6 +239,10 @@ class SlaSettings:
     acceptance_days: int
     priority_rules: list[dict[str, Any]] = field(default_factory=list)
     routing: dict[str, Any] = field(default_factory=dict)  # source → domain RouteRule
+    confirmed_years: frozenset[int] = frozenset()  # calendar.confirmed_years
+    pre_holiday_shortening: bool = False  # calendar.pre_holiday_shortening (art. 95)
+    # Called with each provisional year a calendar uses (the App warns once per run).
+    on_provisional: Callable[[int], None] | None = field(default=None, compare=False, repr=False)
 
     @cached_property
     def calendar(self):
@@ -251,7 +256,10 @@ class SlaSettings:
                 extra_holidays=self.extra_holidays,
                 extra_workdays=self.extra_workdays,
                 shortened=self.shortened,
-            )
+                confirmed_years=self.confirmed_years,
+                pre_holiday_shortening=self.pre_holiday_shortening,
+            ),
+            on_provisional=self.on_provisional,
         )
 
     @cached_property
@@ -319,6 +327,9 @@ SLA_SCHEMA = s.Struct(
                     "extra_holidays": s.Field(s.ListOf(s.Date()), default=list),
                     "extra_workdays": s.Field(s.ListOf(s.Date()), default=list),
                     "shortened": s.Field(s.MapOf(_HOURS, key=s.Date()), default=dict),
+                    # years (2000–2100, the calendar's range) checked by hand: no warning
+                    "confirmed_years": s.Field(s.ListOf(s.Int(2000, 2100)), default=list),
+                    "pre_holiday_shortening": s.Field(s.Bool(), default=False),
                 }
             ),
             required=True,
@@ -382,7 +393,9 @@ def _route_rule(**values: str):
     return RouteRule(**values)
 
 
-def parse_sla(text: str, where: str) -> SlaSettings:
+def parse_sla(
+    text: str, where: str, on_provisional: Callable[[int], None] | None = None
+) -> SlaSettings:
     raw = s.load(text, SLA_SCHEMA, where, hint=_FRESH)
     cal = raw["calendar"]
     weekly = {i: tuple(cal["hours"][day]) for i, day in enumerate(WEEKDAYS)}
@@ -412,6 +425,9 @@ def parse_sla(text: str, where: str) -> SlaSettings:
         acceptance_days=raw["acceptance"]["calendar_days"],
         priority_rules=raw["priority_rules"],
         routing=raw["routing"],
+        confirmed_years=frozenset(cal["confirmed_years"]),
+        pre_holiday_shortening=cal["pre_holiday_shortening"],
+        on_provisional=on_provisional,
     )
     if settings.priority_rules:
         from .domain.model import DomainError
@@ -471,6 +487,6 @@ def load_settings(home: Path) -> Settings:
     return parse_config(read_file(path), str(path))
 
 
-def load_sla(home: Path) -> SlaSettings:
+def load_sla(home: Path, on_provisional: Callable[[int], None] | None = None) -> SlaSettings:
     path = home / SLA_FILE
-    return parse_sla(read_file(path), str(path))
+    return parse_sla(read_file(path), str(path), on_provisional)

@@ -49,6 +49,7 @@ from ..errors import UsageError
 from . import labor_code
 
 Hours = tuple[tuple[time, time], ...]
+_Date = date  # DayInfo's field ``date`` shadows the type inside its class body
 
 _US = 1_000_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -167,7 +168,8 @@ class DayInfo:
     """One date as the calendar sees it, with the reason (shown by ``sla explain``).
 
     ``kind`` is one of ``DAY_KINDS``; ``name`` the holiday behind it (a package holiday's
-    English name, or for an art. 112 transfer the holiday moved); ``provisional`` is true
+    English name; for an art. 112 transfer or an art. 95 day, the holiday at ``source``);
+    ``provisional`` is true
     for a day a year without a decree gets from art. 112 (until its year is confirmed).
     """
 
@@ -178,6 +180,7 @@ class DayInfo:
     kind: str = "business"
     name: str = ""
     provisional: bool = False
+    source: _Date | None = None  # the holiday an art. 112 transfer or art. 95 day refers to
 
 
 class BusinessCalendar:
@@ -280,11 +283,12 @@ class BusinessCalendar:
         holiday = labor_code.pre_holiday(d, info.kind, self._base)
         if holiday is None:
             return info
-        hours = labor_code.cut_end(info.intervals, 3600)
+        hours, name = labor_code.cut_end(info.intervals, 3600), self._base(holiday).name
         return DayInfo(
             d, hours, bool(hours),
-            f"pre-holiday day, one hour shorter (Labor Code art. 95, before {holiday})",
-            "pre-holiday", holiday,
+            f"pre-holiday day, one hour shorter (Labor Code art. 95): before {name}"
+            f" {holiday:%a %Y-%m-%d}",
+            "pre-holiday", name, False, holiday,
         )  # fmt: skip
 
     def _base(self, d: date) -> DayInfo:
@@ -321,7 +325,7 @@ class BusinessCalendar:
             why = "Labor Code art. 112" + (", provisional" if provisional else "")
             return DayInfo(d, (), False,
                            f"transferred day off: {of} of {moved:%a %Y-%m-%d} ({why})",
-                           "transfer-art112", of, provisional)  # fmt: skip
+                           "transfer-art112", of, provisional, moved)  # fmt: skip
         if d in self._decree_workdays:  # filled by ``_holiday(d)`` for d's year
             return DayInfo(d, weekly or self._workday, True,
                            f"working {_DAY_WORDS[wd]} (decree)", "working-weekend-decree")

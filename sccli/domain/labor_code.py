@@ -51,8 +51,6 @@ class _Day(Protocol):
     def working(self) -> bool: ...
     @property
     def kind(self) -> str: ...
-    @property
-    def name(self) -> str: ...
 
 
 def is_transfer_name(name: str) -> bool:
@@ -97,20 +95,20 @@ def art112_transfers(holidays: Iterable[date]) -> dict[date, date]:
     return out
 
 
-def pre_holiday(d: date, kind: str, base: Callable[[date], _Day]) -> str | None:
+def pre_holiday(d: date, kind: str, base: Callable[[date], _Day]) -> date | None:
     """Art. 95: the holiday that makes working day ``d`` (of ``kind``) a pre-holiday day, if
     any. ``base`` gives a day's status before any shortening."""
-    nxt = base(d + _ONE)
+    day = d + _ONE
+    nxt = base(day)
     if nxt.kind == "holiday":
-        return nxt.name
+        return day
     if kind != "working-weekend-decree":
         return None
-    day = d + _ONE
     for _ in range(31):  # a decree's working Saturday: across the days off to the holiday
         if nxt.working:
             return None
         if nxt.kind == "holiday":
-            return nxt.name
+            return day
         day += _ONE
         nxt = base(day)
     return None
