@@ -373,10 +373,11 @@ class BusinessCalendar:
     def _note(self, lo: int, hi: int) -> None:
         """An operation used instants ``[lo, hi]`` (µs), some past ``_prov_lo``: report each
         provisional, unconfirmed year among them once."""
+        lo = max(lo, self._prov_lo)
         if self._noted_lo <= lo and hi < self._noted_hi:
             return
         try:
-            y0, y1 = self._dt(max(lo, self._prov_lo)).year, self._dt(hi).year
+            y0, y1 = self._dt(lo).year, self._dt(hi).year
         except (OverflowError, ValueError):
             return
         for year in range(y0, min(y1, self.last_year) + 1):
@@ -384,8 +385,11 @@ class BusinessCalendar:
                 self.provisional_used.add(year)
                 if self.on_provisional is not None:
                     self.on_provisional(year)
-        self._noted_lo = self._local_us(date(y0, 1, 1), _MIDNIGHT)
-        self._noted_hi = self._local_us(date(y1 + 1, 1, 1), _MIDNIGHT) if y1 < 9999 else _NEVER
+        new_lo = self._local_us(date(y0, 1, 1), _MIDNIGHT)
+        new_hi = self._local_us(date(y1 + 1, 1, 1), _MIDNIGHT) if y1 < 9999 else _NEVER
+        if self._noted_lo < self._noted_hi and new_lo <= self._noted_hi and self._noted_lo <= new_hi:
+            new_lo, new_hi = min(new_lo, self._noted_lo), max(new_hi, self._noted_hi)
+        self._noted_lo, self._noted_hi = new_lo, new_hi
 
     def year_days(self, year: int) -> list[DayInfo]:
         """The year's non-standard days (every kind but business days and weekends)."""
@@ -552,7 +556,7 @@ class BusinessCalendar:
             self._extend_forward()
         k = bisect_left(self._cum_end, target)
         end = self._starts[k] + target - self._cum[k]
-        if end >= self._prov_lo:
+        if end >= self._prov_lo and not (self._noted_lo <= t and end < self._noted_hi):
             self._note(t, end)
         return self._dt(end)
 
@@ -563,7 +567,7 @@ class BusinessCalendar:
             return 0
         self._ensure(ta)
         self._ensure(tb)
-        if tb > self._prov_lo:
+        if tb > self._prov_lo and not (self._noted_lo <= ta and tb <= self._noted_hi):
             self._note(ta, tb - 1)
         return (self._pos(tb) - self._pos(ta)) // _US
 
@@ -592,7 +596,9 @@ class BusinessCalendar:
             self._extend_forward()
         j = bisect_left(self._cum_end, target)
         end = self._starts[j] + target - self._cum[j]
-        if end >= self._prov_lo or tu > self._prov_lo:
+        if (end >= self._prov_lo or tu > self._prov_lo) and not (
+            self._noted_lo <= t and end < self._noted_hi and tu <= self._noted_hi
+        ):
             self._note(t, max(end, tu - 1))
         deadline = self._dt(end)
         if tu <= t:
