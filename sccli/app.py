@@ -65,6 +65,7 @@ class App:
         self.lang = detect_language(lang)
         self.allow_future = future
         self._store: Store | None = None
+        self._provisional_warned: set[int] = set()  # years warned about in this run
         if vault is not None:
             self.__dict__["vault"] = vault
 
@@ -89,10 +90,9 @@ class App:
     def _provisional_year(self, year: int) -> None:
         """A calendar used a year whose decree the ``holidays`` package lacks: warn once per
         run (whatever number of clocks or calendars cross it)."""
-        warned = self.__dict__.setdefault("_provisional_warned", set())
-        if year in warned:
+        if year in self._provisional_warned:
             return
-        warned.add(year)
+        self._provisional_warned.add(year)
         import holidays
 
         version = getattr(holidays, "__version__", "?")
