@@ -111,22 +111,17 @@ class Oracle:
 
     def _pre_holiday(self, d: date) -> bool:
         """Art. 95 as the decrees' production calendars read it: the next day is a holiday;
-        or d is a decree's working weekend day and the days off after it reach a holiday."""
-        if d in self.spec.shortened:
+        a decree's working Saturday is shorter when the weekday it works in place of (the
+        day off "substituted from" it) was the eve of a holiday."""
+        if d in self.spec.shortened or self._status(d).startswith("off"):
             return False
-        here, nxt = self._status(d), self._status(d + timedelta(days=1))
-        if here.startswith("off") or nxt.startswith("work"):
-            return False
-        if nxt == "off-holiday":
+        if self._status(d + timedelta(days=1)) == "off-holiday":
             return True
-        if here != "work-decree":
+        if self._status(d) != "work-decree":
             return False
-        day = d + timedelta(days=1)
-        while self._status(day).startswith("off"):
-            if self._status(day) == "off-holiday":
-                return True
-            day += timedelta(days=1)
-        return False
+        label = d.strftime("substituted from %m/%d/%Y")
+        swapped = [day for day, name in self.names.items() if label in name]
+        return any(self._status(w + timedelta(days=1)) == "off-holiday" for w in swapped)
 
     def _offset(self, hour: int) -> int:
         """UTC offset (s) during the UTC hour ``hour`` (DST switches on whole hours)."""
@@ -361,12 +356,14 @@ def test_oracle_knows_the_labor_code_days():
     assert contract.hours(date(2028, 1, 10).toordinal()) == full  # 1–8 January not moved
     assert contract.hours(date(2026, 11, 3).toordinal()) == full  # art. 95 off by default
     assert art95.hours(date(2026, 11, 3).toordinal()) == short  # before Unity Day (Wed)
-    assert art95.hours(date(2024, 11, 2).toordinal()) == short  # decree Saturday
+    assert art95.hours(date(2024, 11, 2).toordinal()) == short  # in place of 30 April
+    assert art95.hours(date(2024, 12, 28).toordinal()) == full  # in place of 30 December
     assert art95.hours(date(2023, 4, 28).toordinal()) == full  # Friday, then a weekend
     assert art95.hours(date(2025, 5, 7).toordinal()) == full  # before a transferred day off
     for name in ("contract", "contract-art95"):
         cal, oracle = CALENDARS[name], ORACLES[name]
-        for d in (date(2026, 11, 3), date(2028, 11, 6), date(2028, 11, 3), date(2024, 11, 2)):
+        for d in (date(2026, 11, 3), date(2028, 11, 6), date(2028, 11, 3), date(2024, 11, 2),
+                  date(2024, 12, 28), date(2027, 2, 20)):
             a = datetime.combine(d, time(0), cal.tz)
             b = a + timedelta(days=1)
             assert cal.elapsed(a, b) == oracle.elapsed(ts(a), ts(b))

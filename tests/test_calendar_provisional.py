@@ -292,6 +292,27 @@ def test_pre_holiday_shortening_on(cli: Cli):
     assert "+ Tue 2026-11-03 14:00:00 – 16:30:00" in explain
 
 
+@pytest.mark.parametrize(
+    "year,published",
+    [
+        # the government's production calendars (40-hour week: 1973, 1979, 1972 hours)
+        (2023, ["2023-02-22", "2023-03-07", "2023-11-03"]),
+        (2024, ["2024-02-22", "2024-03-07", "2024-05-08", "2024-06-11", "2024-11-02"]),
+        (2025, ["2025-03-07", "2025-04-30", "2025-06-11", "2025-11-01"]),
+    ],
+)
+def test_art95_days_match_the_published_production_calendars(year, published):
+    """Not a Friday before a weekend and a Monday holiday (2023-04-28), not the day before a
+    transferred day off (2025-05-07), and a decree's working Saturday only when the weekday it
+    works in place of was a holiday's eve (2024-11-02 for 30 April; not 2024-12-28, which
+    replaces Monday 30 December)."""
+    cal = BusinessCalendar(CalendarSpec(pre_holiday_shortening=True))
+    days = [i for i in cal.year_days(year) if i.kind == "pre-holiday"]
+    assert [i.date.isoformat() for i in days] == published
+    assert all(i.intervals[-1][1].strftime("%H:%M") == "16:30" for i in days)
+    assert sum(len(i.intervals) > 0 for i in days) == len(published)
+
+
 def test_explicit_shortened_wins_over_art95(cli: Cli):
     set_calendar(cli, pre_holiday_shortening="true", shortened='{2026-11-03: ["08:30-15:00"]}')
     # 1 h on the 3rd (14:00–15:00), 3 h on Thu 5 Nov → 11:30

@@ -169,8 +169,8 @@ class DayInfo:
 
     ``kind`` is one of ``DAY_KINDS``; ``name`` the holiday behind it (a package holiday's
     English name; for an art. 112 transfer or an art. 95 day, the holiday at ``source``);
-    ``provisional`` is true
-    for a day a year without a decree gets from art. 112 (until its year is confirmed).
+    ``provisional`` is true for a day a year without a decree gets from art. 112 (until its
+    year is confirmed).
     """
 
     date: date
@@ -224,6 +224,7 @@ class BusinessCalendar:
         self._provisional_years: set[int] = set()
         self.provisional_used: set[int] = set()  # reported through ``on_provisional``
         self._bases: dict[date, DayInfo] = {}  # days before art. 95 (pre_holiday_shortening)
+        self._swaps: dict[date, date] = {}  # a decree's working weekend day → its day off
         self._prov_lo = _NEVER  # no operation before this instant (µs) can use such a year
         if self._art112_on:
             after = (self._decreed_until or first - 1) + 1
@@ -280,14 +281,16 @@ class BusinessCalendar:
         info = self._base(d)
         if not info.working or info.kind == "shortened":
             return info
-        holiday = labor_code.pre_holiday(d, info.kind, self._base)
+        holiday = labor_code.pre_holiday(d, info.kind, self._base, self._swaps.get(d))
         if holiday is None:
             return info
         hours, name = labor_code.cut_end(info.intervals, 3600), self._base(holiday).name
+        instead = "" if holiday == d + timedelta(days=1) else (
+            f" (works in place of {holiday - timedelta(days=1):%a %Y-%m-%d})")
         return DayInfo(
             d, hours, bool(hours),
             f"pre-holiday day, one hour shorter (Labor Code art. 95): before {name}"
-            f" {holiday:%a %Y-%m-%d}",
+            f" {holiday:%a %Y-%m-%d}{instead}",
             "pre-holiday", name, False, holiday,
         )  # fmt: skip
 
@@ -350,6 +353,9 @@ class BusinessCalendar:
         names = dict(table.items())
         for day, name in names.items():
             self._holiday_names.setdefault(day, name)
+            workday = labor_code.swapped_workday(name)
+            if workday is not None:
+                self._swaps.setdefault(workday, day)
         workdays = set(getattr(table, "weekend_workdays", ()))
         self._decree_workdays.update(workdays)
         if self._art112_on and not labor_code.year_is_decreed(

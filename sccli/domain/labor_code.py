@@ -26,18 +26,21 @@ Pre-holiday shortening (off by default: the contract states 08:30–17:30), art.
     праздничному дню, уменьшается на один час." (The working day immediately before a
     non-working holiday is one hour shorter.)
 
-``pre_holiday`` reads "immediately before" as the production calendars of the decrees do: the
-working day whose next day is a holiday (also a holiday falling on a Saturday: 2021-04-30,
-2023-11-03), and a decree's working Saturday followed by days off that lead to a holiday
-(2024-04-27, 2024-11-02, 2024-12-28, 2025-11-01); not a Friday before an ordinary weekend and a
-Monday holiday (2023-04-28), nor a day before a transferred day off (2025-05-07 before the
-transferred 2025-05-08 and Victory Day; 2025-12-30 before the transferred 2025-12-31). These
-give the decrees' lists exactly: 2023 Feb 22, Mar 7, Nov 3; 2024 Feb 22, Mar 7, Apr 27, May 8,
-Jun 11, Nov 2, Dec 28; 2025 Mar 7, Apr 30, Jun 11, Nov 1.
+``pre_holiday`` reads it as the decrees' production calendars do: the working day whose next
+day is a non-working holiday (also one falling on a Saturday: 2021-04-30, 2023-11-03) — not a
+Friday before an ordinary weekend and a Monday holiday (2023-04-28), nor a day before a
+transferred day off (2025-05-07, 2025-12-30). A decree's working Saturday works in place of the
+weekday it swaps with (the package's "Day off (substituted from …)"), and is shorter when that
+weekday was: 2024-11-02 replaces 2024-04-30, the eve of 1 May, so it is shortened; 2024-12-28
+replaces 2024-12-30 and 2024-04-27 replaces 2024-04-29, ordinary days, so they are not (the
+government's explanation for 28 December 2024). These give the published lists exactly:
+2023 Feb 22, Mar 7, Nov 3 (1973 hours); 2024 Feb 22, Mar 7, May 8, Jun 11, Nov 2 (1979
+hours); 2025 Mar 7, Apr 30, Jun 11, Nov 1 (1972 hours).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, time, timedelta
 from typing import Any, Protocol
@@ -95,23 +98,32 @@ def art112_transfers(holidays: Iterable[date]) -> dict[date, date]:
     return out
 
 
-def pre_holiday(d: date, kind: str, base: Callable[[date], _Day]) -> date | None:
-    """Art. 95: the holiday that makes working day ``d`` (of ``kind``) a pre-holiday day, if
-    any. ``base`` gives a day's status before any shortening."""
-    day = d + _ONE
-    nxt = base(day)
-    if nxt.kind == "holiday":
-        return day
-    if kind != "working-weekend-decree":
+_SUBSTITUTED = re.compile(r"substituted from (\d{2})/(\d{2})/(\d{4})")
+
+
+def swapped_workday(name: str) -> date | None:
+    """The working weekend day a decree's "Day off (substituted from MM/DD/YYYY)" (the
+    package's ``en_US`` label) swaps with, if ``name`` is one."""
+    match = _SUBSTITUTED.search(name)
+    if not match:
         return None
-    for _ in range(31):  # a decree's working Saturday: across the days off to the holiday
-        if nxt.working:
-            return None
-        if nxt.kind == "holiday":
-            return day
-        day += _ONE
-        nxt = base(day)
-    return None
+    month, day, year = (int(g) for g in match.groups())
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def pre_holiday(
+    d: date, kind: str, base: Callable[[date], _Day], swapped: date | None = None
+) -> date | None:
+    """Art. 95: the holiday that makes working day ``d`` (of ``kind``) a pre-holiday day, if
+    any. ``base`` gives a day's status before any shortening; ``swapped`` is the weekday a
+    decree's working weekend day ``d`` works in place of."""
+    if base(d + _ONE).kind == "holiday":
+        return d + _ONE
+    after = swapped + _ONE if kind == "working-weekend-decree" and swapped else None
+    return after if after is not None and base(after).kind == "holiday" else None
 
 
 def _sec(t: time, end: bool = False) -> int:
