@@ -233,6 +233,13 @@ def test_calendar_year_2028_flags_provisional_days(cli: Cli):
     assert {"2028-01-01", "2028-01-08", "2028-11-04"} <= {d["date"] for d in data["days"]}
     ru = cli.ok("--lang", "ru", "sla", "calendar", "--year", "2028").stdout
     assert "перенос выходного (ст. 112 ТК РФ, предварительно): День народного единства" in ru
+    # the --from/--to listing carries the same flag
+    rows = cli.ok("sla", "calendar", "--from", "2028-11-03", "--to", "2028-11-07",
+                  "--format", "json").json()
+    assert [(r["date"], r["working"], r["provisional"]) for r in rows] == [
+        ("2028-11-03", True, False), ("2028-11-04", False, False), ("2028-11-05", False, False),
+        ("2028-11-06", False, True), ("2028-11-07", True, False),
+    ]
 
 
 def test_calendar_year_company_days(cli: Cli):

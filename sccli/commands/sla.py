@@ -261,6 +261,8 @@ def calendar_cmd(ctx, start, end, year, fmt) -> None:
             "working": info.working,
             "hours": ", ".join(f"{a:%H:%M}-{b:%H:%M}" for a, b in info.intervals),
             "reason": info.reason,
+            "kind": info.kind,
+            "provisional": info.provisional,
         })
         day += timedelta(days=1)
     columns = [Column("date", "date", "дата"), Column("weekday", "day", "день"),
