@@ -117,6 +117,29 @@ def test_a_package_that_moves_days_itself_is_not_shifted_twice(monkeypatch):
     assert cal.day(date(2028, 11, 7)).working  # not moved again to Tuesday
 
 
+@needs_2028
+def test_each_provisional_year_is_reported_once_and_only_when_used():
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    msk, told = ZoneInfo("Europe/Moscow"), []
+    cal = BusinessCalendar(on_provisional=told.append)
+    start = datetime(2027, 6, 1, 10, tzinfo=msk)
+    cal.add(start, 3600)  # the timeline now holds 2026–2028, but only 2027 is used
+    assert told == [] and cal.day(date(2027, 12, 31)).kind == "transfer-decree"
+    assert told == []
+    cal.add(datetime(2027, 12, 30, 16, tzinfo=msk), 4 * 3600)  # reaches January 2028
+    assert told == [2028]
+    for n in range(200):  # many clocks in 2028 and 2029
+        at = datetime(2028, 1, 10, 9, tzinfo=msk) + timedelta(days=3 * n)
+        cal.window(at, 4 * 3600, at + timedelta(days=2))
+        cal.elapsed(at, at + timedelta(days=1))
+    assert told == [2028, 2029]
+    confirmed = BusinessCalendar(CalendarSpec(confirmed_years=frozenset({2028})), told.append)
+    confirmed.add(datetime(2028, 11, 3, 15, 30, tzinfo=msk), 4 * 3600)
+    assert told == [2028, 2029] and confirmed.year_status(2028) == "confirmed"
+
+
 def test_other_countries_have_no_provisional_years():
     cal = BusinessCalendar(CalendarSpec(timezone="Europe/Berlin", country="DE"))
     assert cal.year_status(2028) == "decree"

@@ -183,6 +183,18 @@ class DayInfo:
     source: _Date | None = None  # the holiday an art. 112 transfer or art. 95 day refers to
 
 
+@dataclass
+class _LaborState:
+    """A calendar's Labor Code state: art. 112 for years without a decree, art. 95."""
+
+    art112_on: bool  # Russia
+    decreed_until: int | None  # the package's last decree year (None: it does not say)
+    art112: dict[date, date] = field(default_factory=dict)  # a moved day off → its holiday
+    provisional_years: set[int] = field(default_factory=set)  # loaded, without a decree
+    swaps: dict[date, date] = field(default_factory=dict)  # decree working Saturday → day off
+    bases: dict[date, DayInfo] = field(default_factory=dict)  # days before art. 95
+
+
 class BusinessCalendar:
     """Business-time arithmetic over a :class:`CalendarSpec` (see the module docstring)."""
 
@@ -216,18 +228,15 @@ class BusinessCalendar:
                 known = f"; public holidays of {spec.country} are known for {since}–{until}"
             decreed = labor_code.decreed_until(table)
         self.first_year, self.last_year = first, last
-        # Labor Code art. 112 for the years without a decree: Russia only. The package's
-        # decree data ends with ``_decreed_until`` (None: the package no longer says).
-        self._art112_on = spec.country == "RU"
-        self._decreed_until = decreed
-        self._art112: dict[date, date] = {}  # a moved day off → the holiday it comes from
-        self._provisional_years: set[int] = set()
+        # Labor Code art. 112 for the years without a decree (Russia only), and art. 95.
+        # Kept in one object: past 30 instance attributes CPython stops sharing the
+        # instance dict's keys, and every attribute read of the arithmetic gets slower.
+        self._lc = _LaborState(spec.country == "RU", decreed)
         self.provisional_used: set[int] = set()  # reported through ``on_provisional``
-        self._bases: dict[date, DayInfo] = {}  # days before art. 95 (pre_holiday_shortening)
-        self._swaps: dict[date, date] = {}  # a decree's working weekend day → its day off
-        self._prov_lo = _NEVER  # no operation before this instant (µs) can use such a year
-        if self._art112_on:
-            after = (self._decreed_until or first - 1) + 1
+        # No operation before this instant (µs) can use a provisional year not yet reported.
+        self._prov_lo = _NEVER
+        if self._lc.art112_on:
+            after = (decreed or first - 1) + 1
             self._prov_lo = self._local_us(date(min(max(after, 1), 9999), 1, 1), _MIDNIGHT)
         self._noted_lo = self._noted_hi = 0  # instants already checked for provisional years
         self._range_text = f"{first}-01-01 … {last}-12-31{known}"
@@ -256,7 +265,7 @@ class BusinessCalendar:
         if not self.first_year <= d.year <= self.last_year:
             raise self._out_of_range(d.isoformat())
         info = self._day(d)
-        if self._art112_on:
+        if self._lc.art112_on:
             us = self._local_us(d, _MIDNIGHT)
             if us >= self._prov_lo:
                 self._note(us, us)
@@ -281,7 +290,7 @@ class BusinessCalendar:
         info = self._base(d)
         if not info.working or info.kind == "shortened":
             return info
-        holiday = labor_code.pre_holiday(d, info.kind, self._base, self._swaps.get(d))
+        holiday = labor_code.pre_holiday(d, info.kind, self._base, self._lc.swaps.get(d))
         if holiday is None:
             return info
         hours, name = labor_code.cut_end(info.intervals, 3600), self._base(holiday).name
@@ -296,9 +305,9 @@ class BusinessCalendar:
 
     def _base(self, d: date) -> DayInfo:
         """The day without art. 95's shortening (cached; used only when it is on)."""
-        info = self._bases.get(d)
+        info = self._lc.bases.get(d)
         if info is None:
-            info = self._bases[d] = self._make_base(d)
+            info = self._lc.bases[d] = self._make_base(d)
         return info
 
     def _make_base(self, d: date) -> DayInfo:
@@ -310,7 +319,7 @@ class BusinessCalendar:
         if d in spec.extra_holidays:
             return DayInfo(d, (), False, "extra holiday", "extra-holiday")
         name = self._holiday(d)
-        moved = self._art112.get(d) if self._art112 else None
+        moved = self._lc.art112.get(d) if self._lc.art112 else None
         if d in spec.extra_workdays:
             if not weekly:
                 return DayInfo(d, self._workday, True,
@@ -339,7 +348,7 @@ class BusinessCalendar:
     def _holiday(self, d: date) -> str | None:
         """Public-holiday name of ``d``, loading the ``holidays`` data one year at a time
         (with the year's working weekend days, ``weekend_workdays``, into ``_decree_workdays``,
-        and for a year without a decree the art. 112 transfers into ``_art112``)."""
+        and for a year without a decree the art. 112 transfers into ``_lc.art112``)."""
         if not self.spec.country:
             return None
         if d.year not in self._holiday_years:
@@ -355,14 +364,14 @@ class BusinessCalendar:
             self._holiday_names.setdefault(day, name)
             workday = labor_code.swapped_workday(name)
             if workday is not None:
-                self._swaps.setdefault(workday, day)
+                self._lc.swaps.setdefault(workday, day)
         workdays = set(getattr(table, "weekend_workdays", ()))
         self._decree_workdays.update(workdays)
-        if self._art112_on and not labor_code.year_is_decreed(
-            year, self._decreed_until, names, workdays
+        if self._lc.art112_on and not labor_code.year_is_decreed(
+            year, self._lc.decreed_until, names, workdays
         ):
-            self._provisional_years.add(year)
-            self._art112.update(labor_code.art112_transfers(names))
+            self._lc.provisional_years.add(year)
+            self._lc.art112.update(labor_code.art112_transfers(names))
 
     # ---- provisional years --------------------------------------------------------------------
 
@@ -372,7 +381,7 @@ class BusinessCalendar:
         listed in ``confirmed_years``)."""
         if self.spec.country and year not in self._holiday_years:
             self._load_year(year)
-        if year not in self._provisional_years:
+        if year not in self._lc.provisional_years:
             return "decree"
         return "confirmed" if year in self.spec.confirmed_years else "provisional"
 
@@ -396,6 +405,8 @@ class BusinessCalendar:
         if self._noted_lo < self._noted_hi and new_lo <= self._noted_hi and self._noted_lo <= new_hi:
             new_lo, new_hi = min(new_lo, self._noted_lo), max(new_hi, self._noted_hi)
         self._noted_lo, self._noted_hi = new_lo, new_hi
+        if new_lo <= self._prov_lo < new_hi:  # every year before new_hi is checked: the
+            self._prov_lo = new_hi  # arithmetic then compares with the next unchecked year
 
     def year_days(self, year: int) -> list[DayInfo]:
         """The year's non-standard days (every kind but business days and weekends)."""
@@ -562,7 +573,7 @@ class BusinessCalendar:
             self._extend_forward()
         k = bisect_left(self._cum_end, target)
         end = self._starts[k] + target - self._cum[k]
-        if end >= self._prov_lo and not (self._noted_lo <= t and end < self._noted_hi):
+        if end >= self._prov_lo:
             self._note(t, end)
         return self._dt(end)
 
@@ -573,7 +584,7 @@ class BusinessCalendar:
             return 0
         self._ensure(ta)
         self._ensure(tb)
-        if tb > self._prov_lo and not (self._noted_lo <= ta and tb <= self._noted_hi):
+        if tb > self._prov_lo:
             self._note(ta, tb - 1)
         return (self._pos(tb) - self._pos(ta)) // _US
 
@@ -602,9 +613,7 @@ class BusinessCalendar:
             self._extend_forward()
         j = bisect_left(self._cum_end, target)
         end = self._starts[j] + target - self._cum[j]
-        if (end >= self._prov_lo or tu > self._prov_lo) and not (
-            self._noted_lo <= t and end < self._noted_hi and tu <= self._noted_hi
-        ):
+        if end >= self._prov_lo or tu > self._prov_lo:
             self._note(t, max(end, tu - 1))
         deadline = self._dt(end)
         if tu <= t:
