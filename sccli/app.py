@@ -65,6 +65,7 @@ class App:
         self.lang = detect_language(lang)
         self.allow_future = future
         self._store: Store | None = None
+        self._provisional_warned: set[int] = set()  # years warned about in this run
         if vault is not None:
             self.__dict__["vault"] = vault
 
@@ -84,7 +85,32 @@ class App:
     @cached_property
     def sla(self) -> SlaSettings:
         self.require_workspace()
-        return load_sla(self.home)
+        return load_sla(self.home, self._provisional_year)
+
+    def _provisional_year(self, year: int) -> None:
+        """A calendar used a year whose decree the ``holidays`` package lacks: warn once per
+        run (whatever number of clocks or calendars cross it)."""
+        if year in self._provisional_warned:
+            return
+        self._provisional_warned.add(year)
+        import holidays
+
+        version = getattr(holidays, "__version__", "?")
+        if self.lang == "ru":
+            self.warn(
+                f"производственный календарь {year} года предварительный: постановления о"
+                f" переносе выходных на {year} год нет в пакете holidays {version}; праздники,"
+                " выпавшие на выходные, перенесены по ст. 112 ТК РФ (кроме 1–8 января)."
+                f" Проверьте и добавьте {year} в calendar.confirmed_years в sla.yaml или"
+                " обновите holidays"
+            )
+            return
+        self.warn(
+            f"the business calendar of {year} is provisional: the government's decree for"
+            f" {year} is not in holidays {version}, so holidays falling on a weekend were moved"
+            " by Labor Code art. 112 (not 1-8 January, whose transfers only a decree sets);"
+            f" check it and list {year} in sla.yaml calendar.confirmed_years, or upgrade holidays"
+        )
 
     @property
     def tz(self) -> ZoneInfo:

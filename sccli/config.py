@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, time
 from functools import cached_property
@@ -258,6 +259,10 @@ class SlaSettings:
     # `sccli tick`'s notices (sla.yaml ``notices:``)
     notices_outside_hours_for_critical: bool = False
     escalation_follow_up_days: int = 2
+    confirmed_years: frozenset[int] = frozenset()  # calendar.confirmed_years
+    pre_holiday_shortening: bool = False  # calendar.pre_holiday_shortening (art. 95)
+    # Called with each provisional year a calendar uses (the App warns once per run).
+    on_provisional: Callable[[int], None] | None = field(default=None, compare=False, repr=False)
 
     @cached_property
     def calendar(self):
@@ -271,7 +276,10 @@ class SlaSettings:
                 extra_holidays=self.extra_holidays,
                 extra_workdays=self.extra_workdays,
                 shortened=self.shortened,
-            )
+                confirmed_years=self.confirmed_years,
+                pre_holiday_shortening=self.pre_holiday_shortening,
+            ),
+            on_provisional=self.on_provisional,
         )
 
     @cached_property
@@ -393,6 +401,9 @@ SLA_SCHEMA = s.Struct(
                     "extra_holidays": s.Field(s.ListOf(s.Date()), default=list),
                     "extra_workdays": s.Field(s.ListOf(s.Date()), default=list),
                     "shortened": s.Field(s.MapOf(_HOURS, key=s.Date()), default=dict),
+                    # years (2000–2100, the calendar's range) checked by hand: no warning
+                    "confirmed_years": s.Field(s.ListOf(s.Int(2000, 2100)), default=list),
+                    "pre_holiday_shortening": s.Field(s.Bool(), default=False),
                 }
             ),
             required=True,
@@ -526,19 +537,22 @@ def _route_rule(**values: str):
     return RouteRule(**values)
 
 
-def parse_sla(text: str, where: str) -> SlaSettings:
+def parse_sla(
+    text: str, where: str, on_provisional: Callable[[int], None] | None = None
+) -> SlaSettings:
     raw = s.load(text, SLA_SCHEMA, where, hint=_FRESH)
-    settings = _build_sla(raw, where, "")
+    settings = _build_sla(raw, where, "", on_provisional)
     for name, over in raw["packages"].items():
         if name == DEFAULT_PACKAGE:
             raise s.ConfigError(where, None, f"packages.{name}", "the default package is the"
                                 " top level's values; change those, or name this package otherwise")
         merged = _overlay(_PACKAGE_BASE, raw, over)
-        settings.packages[name] = _build_sla(merged, where, f"packages.{name}.")
+        settings.packages[name] = _build_sla(merged, where, f"packages.{name}.", on_provisional)
     return settings
 
 
-def _build_sla(raw: dict[str, Any], where: str, prefix: str) -> SlaSettings:
+def _build_sla(raw: dict[str, Any], where: str, prefix: str,
+               on_provisional: Callable[[int], None] | None = None) -> SlaSettings:
     """Settings from validated values: the top level's (``prefix`` "") or a package's
     (``prefix`` "packages.NAME."), whose problems are reported under that path."""
     cal = raw["calendar"]
@@ -572,6 +586,9 @@ def _build_sla(raw: dict[str, Any], where: str, prefix: str) -> SlaSettings:
         escalation_follow_up_days=raw["notices"]["escalation_follow_up_days"],
         priority_rules=raw["priority_rules"],
         routing=raw["routing"],
+        confirmed_years=frozenset(cal["confirmed_years"]),
+        pre_holiday_shortening=cal["pre_holiday_shortening"],
+        on_provisional=on_provisional,
     )
     if settings.priority_rules and not prefix:  # a package shares the top level's rules
         from .domain.model import DomainError
@@ -631,6 +648,6 @@ def load_settings(home: Path) -> Settings:
     return parse_config(read_file(path), str(path))
 
 
-def load_sla(home: Path) -> SlaSettings:
+def load_sla(home: Path, on_provisional: Callable[[int], None] | None = None) -> SlaSettings:
     path = home / SLA_FILE
-    return parse_sla(read_file(path), str(path))
+    return parse_sla(read_file(path), str(path), on_provisional)

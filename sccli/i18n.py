@@ -73,6 +73,21 @@ RU: dict[str, str] = {
     "included": "включено",
     "billable": "платно",
     "billable-if-fixed": "платно при доработке",
+    # calendar days (sla calendar --year)
+    "holiday": "праздник",
+    "transfer (decree)": "перенос выходного (постановление)",
+    "transfer (Labor Code art. 112, provisional)": "перенос выходного (ст. 112 ТК РФ, предварительно)",
+    "transfer (Labor Code art. 112, confirmed)": "перенос выходного (ст. 112 ТК РФ, подтверждено)",
+    "working Saturday (decree)": "рабочая суббота (постановление)",
+    "working Sunday (decree)": "рабочее воскресенье (постановление)",
+    "company holiday (sla.yaml)": "нерабочий день компании (sla.yaml)",
+    "company working day (sla.yaml)": "рабочий день компании (sla.yaml)",
+    "shortened day (sla.yaml)": "сокращённый день (sla.yaml)",
+    "pre-holiday day, one hour shorter (Labor Code art. 95)":
+        "предпраздничный день, на час короче (ст. 95 ТК РФ)",
+    "provisional": "предварительно",
+    "confirmed": "подтверждено",
+    "decree": "постановление",
     # queue
     "in work": "в работе",
     "queued": "в очереди",

@@ -43,6 +43,8 @@ SPECS = {
             date(2026, 11, 3): ((time(8, 30), time(16, 30)),),
         },
     ),
+    # Labor Code art. 95 on: the working day before a non-working holiday is an hour shorter.
+    "contract-art95": CalendarSpec(pre_holiday_shortening=True),
     "berlin-split": CalendarSpec(timezone="Europe/Berlin", weekly=_weekdays(SPLIT), country="DE"),
     "berlin-none": CalendarSpec(
         timezone="Europe/Berlin", weekly=_weekdays(NINE_FIVE), country=None
@@ -66,11 +68,60 @@ class Oracle:
         table = (
             holidays.country_holidays(spec.country, years=range(2023, 2030)) if spec.country else {}
         )
-        self.names = table
+        self.names = dict(table)
         # working weekend days of the decrees (e.g. Saturday 2027-02-20 in RU)
         self.decree_workdays = set(getattr(table, "weekend_workdays", ()))
+        self.transfers = {d for d, n in self.names.items() if "Day off" in n or "observed" in n}
+        if spec.country == "RU":
+            self._labor_code_art112()
         self.offset = lru_cache(maxsize=None)(self._offset)
         self.hours = lru_cache(maxsize=None)(self._hours)
+
+    def _labor_code_art112(self) -> None:
+        """A year whose table has no decree (no transfer, no working weekend day): a holiday
+        on a Saturday or Sunday, except 1–8 January, moves to the next free Monday–Friday."""
+        for year in range(2023, 2030):
+            days = [d for d in self.names if d.year == year]
+            if any(d in self.transfers for d in days) or any(
+                d.year == year for d in self.decree_workdays
+            ):
+                continue
+            for d in sorted(days):
+                if d.isoweekday() in (6, 7) and not (d.month == 1 and d.day < 9):
+                    moved = d + timedelta(days=1)
+                    while moved.isoweekday() > 5 or moved in self.names:
+                        moved += timedelta(days=1)
+                    self.names[moved] = f"art. 112: {self.names[d]}"
+                    self.transfers.add(moved)
+
+    def _status(self, d: date) -> str:
+        """'off-holiday', 'off-transfer', 'off-other', 'work-decree' or 'work'."""
+        spec = self.spec
+        if d in spec.shortened:
+            return "work" if spec.shortened[d] else "off-other"
+        if d in spec.extra_holidays:
+            return "off-other"
+        if d in spec.extra_workdays:
+            return "work"
+        if d in self.names:
+            return "off-transfer" if d in self.transfers else "off-holiday"
+        if d in self.decree_workdays:
+            return "work-decree"
+        return "work" if spec.weekly.get(d.weekday()) else "off-weekend"
+
+    def _pre_holiday(self, d: date) -> bool:
+        """Art. 95 as the decrees' production calendars read it: the next day is a holiday;
+        a decree's working Saturday is shorter when the weekday it works in place of (the
+        day off "substituted from" it) was the eve of a holiday."""
+        if d in self.spec.shortened or self._status(d).startswith("off"):
+            return False
+        if self._status(d + timedelta(days=1)) == "off-holiday":
+            return True
+        if self._status(d) != "work-decree":
+            return False
+        label = d.strftime("substituted from %m/%d/%Y")
+        swapped = [day for day, name in self.names.items() if label in name]
+        return any(self._status(w + timedelta(days=1)) == "off-holiday" for w in swapped)
 
     def _offset(self, hour: int) -> int:
         """UTC offset (s) during the UTC hour ``hour`` (DST switches on whole hours)."""
@@ -94,7 +145,11 @@ class Oracle:
         def sec(t: time) -> int:
             return t.hour * 3600 + t.minute * 60 + t.second
 
-        return tuple((sec(s), sec(e) or 86400) for s, e in hours)
+        out = [(sec(s), sec(e) or 86400) for s, e in hours]
+        if spec.pre_holiday_shortening and out and self._pre_holiday(d):
+            s, e = out[-1]
+            out[-1] = (s, e - 3600)  # one hour less, at the end (no test day ends under 1 h)
+        return tuple(out)
 
     def business(self, t: int) -> bool:
         local = t + self.offset(t // 3600)
@@ -136,6 +191,9 @@ EDGE_DATES = sorted(
     | {date(2026, 3, 29), date(2026, 10, 25), date(2027, 3, 28), date(2027, 10, 31)}
     | {date(2026, 3, 8), date(2026, 11, 1), date(2025, 3, 9), date(2025, 11, 2)}
     | {date(2026, 11, 26), date(2026, 11, 27), date(2026, 11, 29)}
+    # a year without a decree: Unity Day 2028-11-04 (Sat) moves to Monday 2028-11-06 (art. 112)
+    | {date(2028, 1, 1), date(2028, 1, 8), date(2028, 1, 10), date(2028, 11, 3)}
+    | {date(2028, 11, 4), date(2028, 11, 6), date(2028, 11, 7), date(2028, 2, 22)}
 )
 EDGE_MINUTES = [
     h * 60 + m
@@ -151,8 +209,8 @@ PROPERTY = settings(max_examples=200, deadline=None, suppress_health_check=[Heal
 
 @st.composite
 def instants(draw, tz: ZoneInfo) -> datetime:
-    """Whole-minute instants in 2024–2027, biased to holiday, DST and opening/closing edges."""
-    d = draw(st.one_of(st.sampled_from(EDGE_DATES), st.dates(date(2024, 1, 1), date(2027, 12, 10))))
+    """Whole-minute instants in 2024–2028, biased to holiday, DST and opening/closing edges."""
+    d = draw(st.one_of(st.sampled_from(EDGE_DATES), st.dates(date(2024, 1, 1), date(2028, 12, 10))))
     minute = draw(st.one_of(st.sampled_from(EDGE_MINUTES), st.integers(0, 1439)))
     local = datetime.combine(d, time(minute // 60, minute % 60), tz)
     return local.astimezone(UTC).astimezone(tz)  # normalise instants inside DST gaps
@@ -287,3 +345,25 @@ def test_second_resolution_against_oracle(name, data):
     assert cal.elapsed(start, end) == oracle.elapsed(ts(start), ts(end), step=1)
     n = data.draw(st.integers(0, 1800))
     assert cal.add(start, n) == from_ts(oracle.add(ts(start), n, step=1), cal.tz)
+
+
+def test_oracle_knows_the_labor_code_days():
+    """The oracle itself applies art. 112 to a year without a decree and art. 95 when on
+    (so the property tests above compare something on those days)."""
+    contract, art95 = ORACLES["contract"], ORACLES["contract-art95"]
+    full, short = ((30600, 63000),), ((30600, 59400),)  # 08:30–17:30, 08:30–16:30
+    assert contract.hours(date(2028, 11, 6).toordinal()) == ()  # Unity Day Sat 4 → Mon 6
+    assert contract.hours(date(2028, 1, 10).toordinal()) == full  # 1–8 January not moved
+    assert contract.hours(date(2026, 11, 3).toordinal()) == full  # art. 95 off by default
+    assert art95.hours(date(2026, 11, 3).toordinal()) == short  # before Unity Day (Wed)
+    assert art95.hours(date(2024, 11, 2).toordinal()) == short  # in place of 30 April
+    assert art95.hours(date(2024, 12, 28).toordinal()) == full  # in place of 30 December
+    assert art95.hours(date(2023, 4, 28).toordinal()) == full  # Friday, then a weekend
+    assert art95.hours(date(2025, 5, 7).toordinal()) == full  # before a transferred day off
+    for name in ("contract", "contract-art95"):
+        cal, oracle = CALENDARS[name], ORACLES[name]
+        for d in (date(2026, 11, 3), date(2028, 11, 6), date(2028, 11, 3), date(2024, 11, 2),
+                  date(2024, 12, 28), date(2027, 2, 20)):
+            a = datetime.combine(d, time(0), cal.tz)
+            b = a + timedelta(days=1)
+            assert cal.elapsed(a, b) == oracle.elapsed(ts(a), ts(b))

@@ -230,6 +230,9 @@ def explain(ctx, ticket_id) -> None:
                            f"  ({duration_text(int((b - a).total_seconds()))})")
             for day in cal.skipped_days(r.start, max(end, r.deadline or end)):
                 click.echo(f"    - {day.date:%a %Y-%m-%d} skipped: {day.reason}")
+            for day in cal.shortened_days(r.start, max(end, r.deadline or end)):
+                hours = ", ".join(f"{a:%H:%M}-{b:%H:%M}" for a, b in day.intervals)
+                click.echo(f"    ~ {day.date:%a %Y-%m-%d} shortened to {hours}: {day.reason}")
             if r.client_delay_seconds:
                 click.echo(f"  client-caused delay: {duration_text(r.client_delay_seconds)}")
         else:
@@ -240,11 +243,24 @@ def explain(ctx, ticket_id) -> None:
 @sla.command("calendar")
 @click.option("--from", "start", metavar="DATE", help="First day [today].")
 @click.option("--to", "end", metavar="DATE", help="Last day [two weeks on].")
+@click.option("--year", type=int, metavar="YYYY",
+              help="The year's non-standard days with their reasons; flags provisional ones.")
 @format_option
 @click.pass_context
-def calendar_cmd(ctx, start, end, fmt) -> None:
-    """Business days and hours, and why a day is off (or why a Saturday works)."""
+def calendar_cmd(ctx, start, end, year, fmt) -> None:
+    """Business days and hours, and why a day is off (or why a Saturday works).
+
+    \b
+    With --year: every holiday, transferred day off, working Saturday, company day and
+    shortened day of the year, with its reason; a year whose government decree the
+    holidays package does not carry yet is provisional (Labor Code art. 112 applied).
+    """
     app = app_of(ctx)
+    if year is not None:
+        if start or end:
+            raise UsageError("--year cannot be combined with --from/--to")
+        _calendar_year(app, year, fmt)
+        return
     first = _date(start, "--from") if start else app.at.date()
     last = _date(end, "--to") if end else first + timedelta(days=13)
     if last < first:
@@ -261,12 +277,90 @@ def calendar_cmd(ctx, start, end, fmt) -> None:
             "working": info.working,
             "hours": ", ".join(f"{a:%H:%M}-{b:%H:%M}" for a, b in info.intervals),
             "reason": info.reason,
+            "kind": info.kind,
+            "provisional": info.provisional,
         })
         day += timedelta(days=1)
     columns = [Column("date", "date", "дата"), Column("weekday", "day", "день"),
                Column("working", "working", "рабочий"), Column("hours", "hours", "часы"),
                Column("reason", "why", "почему")]
     emit(rows, columns, fmt, app.lang)
+
+
+_KIND_TERMS = {
+    "holiday": "holiday",
+    "transfer-decree": "transfer (decree)",
+    "extra-holiday": "company holiday (sla.yaml)",
+    "extra-workday": "company working day (sla.yaml)",
+    "shortened": "shortened day (sla.yaml)",
+    "pre-holiday": "pre-holiday day, one hour shorter (Labor Code art. 95)",
+}
+
+
+def _calendar_year(app, year: int, fmt: str) -> None:
+    """`sla calendar --year`: the non-standard days of one year, each with its reason."""
+    import holidays
+
+    cal, lang = app.sla.calendar, app.lang
+    days = cal.year_days(year)  # the range check first (exit 2 outside the calendar's years)
+    status = cal.year_status(year)
+    local: dict[date, str] = {}
+    if lang == "ru":
+        for y in {year, year + 1}:
+            local.update(cal.holiday_names(y, "ru"))
+    rows = []
+    for info in days:
+        name = local.get(info.source or info.date, info.name) if info.name else ""
+        if info.kind == "transfer-art112":
+            term = ("transfer (Labor Code art. 112, provisional)" if info.provisional
+                    else "transfer (Labor Code art. 112, confirmed)")
+            label = f"{tr(term, lang)}: {name} {info.source:%Y-%m-%d}"
+        elif info.kind == "working-weekend-decree":
+            label = tr(f"working {info.date:%A} (decree)", lang)
+        elif info.kind == "pre-holiday":
+            before = "перед" if lang == "ru" else "before"
+            label = f"{tr(_KIND_TERMS[info.kind], lang)}: {before} {name} {info.source:%Y-%m-%d}"
+        else:
+            label = tr(_KIND_TERMS.get(info.kind, info.kind), lang)
+            label = f"{label}: {name}" if name and info.kind in ("holiday", "transfer-decree") else label
+        rows.append({
+            "date": info.date.isoformat(),
+            "weekday": info.date.strftime("%a"),
+            "working": info.working,
+            "hours": ", ".join(f"{a:%H:%M}-{b:%H:%M}" for a, b in info.intervals),
+            "kind": info.kind,
+            "reason": label,
+            "provisional": info.provisional,
+            "flag": tr("provisional", lang) if info.provisional else "",
+        })
+    version = getattr(holidays, "__version__", "?")
+    if status == "provisional":
+        note = (f"{year}: provisional — the government's decree for {year} is not in holidays"
+                f" {version}; holidays on a weekend moved by Labor Code art. 112 (1–8 January"
+                f" only by a decree); list {year} in sla.yaml calendar.confirmed_years once checked")
+        if lang == "ru":
+            note = (f"{year}: предварительно — постановления на {year} год нет в holidays {version};"
+                    " праздники, выпавшие на выходные, перенесены по ст. 112 ТК РФ (1–8 января"
+                    f" только постановлением); после проверки добавьте {year} в"
+                    " calendar.confirmed_years в sla.yaml")
+    elif status == "confirmed":
+        note = (f"{year}: Labor Code art. 112 transfers, confirmed in sla.yaml (calendar.confirmed_years)"
+                if lang != "ru" else
+                f"{year}: переносы по ст. 112 ТК РФ, подтверждено в sla.yaml (calendar.confirmed_years)")
+    else:
+        note = (f"{year}: public holidays and the government's decree from holidays {version}"
+                if lang != "ru" else
+                f"{year}: праздники и постановление о переносах из holidays {version}")
+    if fmt == "json":
+        click.echo(to_json({"year": year, "status": status, "holidays_version": version,
+                            "note": note, "days": rows}))
+        return
+    columns = [Column("date", "date", "дата"), Column("weekday", "day", "день"),
+               Column("working", "working", "рабочий"), Column("hours", "hours", "часы"),
+               Column("reason", "why", "почему"), Column("flag", "status", "статус")]
+    if fmt == "table":
+        click.echo(note)
+    emit(rows, columns, fmt, lang)
 
 
 def _date(text: str, what: str) -> date:
