@@ -339,3 +339,36 @@ def test_packages_on_both_store_backends(cli_any: Cli):
     assert {c["key"]: c["package"] for c in rows} == {"ACME": "allday", "VIP": "default"}
     rows = cli_any.ok("sla", "status", "--format", "json", at="2026-11-23T17:50").json()
     assert rows[0]["deadline"] == "2026-11-24T09:00:00+03:00"
+
+
+def test_a_package_calendar_in_a_provisional_year_warns_once_and_moves_the_day(desk: Cli):
+    """A package's own calendar follows the same Labor Code rule (art. 112: a holiday on a
+    weekend moves to the next working day) and says once per run that 2028 is provisional."""
+    from sccli.domain.calendar import BusinessCalendar
+
+    if BusinessCalendar().year_status(2028) != "provisional":
+        pytest.skip("the installed holidays package carries the 2028 decree")
+
+    def provisional(result) -> list[str]:
+        return [ln for ln in result.stderr.splitlines() if "provisional" in ln]
+
+    def add(client: str) -> None:
+        desk.ok("ticket", "add", "--client", client, "--from", f"it@{client.lower()}.ru",
+                "--title", "report totals wrong", "--priority", "medium",
+                at="2028-11-03T16:30")
+
+    desk.env["SCCLI_NOW"] = "2028-11-07T12:00"
+    add("VIP")  # only premium's calendar (08:00–20:00) is used: it must warn by itself
+    status = desk.ok("sla", "status", "--format", "json", at="2028-11-03T16:31")
+    # 16:30–20:00 (3.5 h), Sat 4 Unity Day, Mon 6 moved day off, Tue 7 08:00–08:30
+    assert [r["deadline"] for r in status.json() if r["clock"] == "reaction"] == [
+        "2028-11-07T08:30:00+03:00"]
+    (warning,) = provisional(status)
+    assert "2028" in warning
+    add("ACME")  # and the contract's calendar too: still one warning per run
+    status = desk.ok("sla", "status", "--format", "json", at="2028-11-03T16:31")
+    deadlines = {r["ticket"]: r["deadline"] for r in status.json() if r["clock"] == "reaction"}
+    # ACME: 16:30–17:30 (1 h), then Tue 7 08:30–11:30
+    assert deadlines == {"ACME-1": "2028-11-07T11:30:00+03:00",
+                         "VIP-1": "2028-11-07T08:30:00+03:00"}
+    assert len(provisional(status)) == 1
