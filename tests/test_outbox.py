@@ -175,6 +175,7 @@ def test_outbox_empty_and_schema(tmp_path, db_target):
     cli = Cli(tmp_path / "ws", db=db_target, env={"SCCLI_NOW": "2026-11-23T08:00:00+03:00"})
     cli.ok("init")
     assert "the outbox is empty" in cli.ok("outbox").stdout
+    assert "no notice is waiting for delivery" in cli.ok("outbox", "--pending").stdout
     assert cli.ok("outbox", "--pending", "--format", "json").json() == []
     assert {"notices", "deliveries"} <= tables_at(LATEST)
     bad = cli("outbox", "--format", "xml")

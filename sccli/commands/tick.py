@@ -135,7 +135,11 @@ def list_command(ctx, pending, fmt) -> None:
     to no channel in sccli.yaml `notify:`; it stays here, nothing is sent)."""
     app = app_of(ctx)
     rows = outbox_cases.listing(app, pending=pending)
-    empty = ("очередь уведомлений пуста" if app.lang == "ru" else "the outbox is empty")
+    if pending:
+        empty = ("нет уведомлений, ожидающих отправки" if app.lang == "ru"
+                 else "no notice is waiting for delivery")
+    else:
+        empty = ("очередь уведомлений пуста" if app.lang == "ru" else "the outbox is empty")
     emit(rows, OUTBOX_COLUMNS, fmt, app.lang, empty=empty)
 
 
