@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from .clock import parse_instant, system_now
-from .config import CONFIG_FILE, SlaSettings, default_home, load_settings, load_sla
+from .config import CONFIG_FILE, default_home, load_settings, load_sla
 from .errors import UsageError
+from .sla_config import SlaSettings
 
 if TYPE_CHECKING:
     from .config import Settings

@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, Protocol
 from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
-    from ..config import Settings, SlaSettings
+    from ..config import Settings
     from ..secrets import TicketVault
+    from ..sla_config import SlaSettings
     from ..store import Store
 
 

@@ -26,7 +26,7 @@ from ..errors import ConfigurationError, UsageError
 from .context import Workspace
 
 if TYPE_CHECKING:
-    from ..config import Package
+    from ..sla_config import Package
 
 DEFAULT = "default"
 
