@@ -72,6 +72,17 @@ trackers: {{}}
 #    adapter: github
 #    repo: partner-x/crm-support
 #    token: env:PARTNER_X_GITHUB_TOKEN
+
+# Where `sccli tick` sends its notices (README "Notification channels"); none until set.
+#notify:
+#  channels:
+#    duty:
+#      transport: webhook
+#      format: mattermost          # mattermost | slack | telegram | json
+#      url: env:SCCLI_DUTY_WEBHOOK  # the webhook URL is a credential: never here in clear
+#  routes:
+#    engineers: [duty]
+#    engineer: [duty]
 """
 
 

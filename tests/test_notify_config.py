@@ -165,3 +165,16 @@ def test_the_readme_example_loads(cli):
     assert notify.routes["party:vendor"] == ("mailer",)
     listing = cli.ok("notify", "channels", "--format", "json").json()
     assert {row["name"]: row["audiences"] for row in listing}["archive"] == ["client", "*"]
+
+
+def test_the_commented_example_sccli_init_writes_is_a_valid_notify_section():
+    """`sccli init` writes a commented notify: example; uncommented, it must load."""
+    from sccli.config import default_config_text, parse_config
+
+    text = default_config_text()
+    assert "\n#notify:\n" in text
+    lines = text.splitlines()
+    start = lines.index("#notify:")
+    block = [ln[1:] for ln in lines[start:] if ln.startswith("#")]
+    settings = parse_config("\n".join([*lines[:start], *block]) + "\n", "sccli.yaml")
+    assert settings.notify.routes == {"engineers": ("duty",), "engineer": ("duty",)}
