@@ -14,8 +14,8 @@ from ..domain.model import EventKind, RejectReason
 from ..errors import UsageError
 from ..i18n import tr
 from ..render import Column, emit, safe_cell, say, to_json
+from ..usecases import corrections, ticket_fields, ticket_steps, views
 from ..usecases import tickets as cases
-from ..usecases import views
 from . import app_of, format_option
 
 LIST_COLUMNS = [
@@ -252,7 +252,7 @@ def _transition_command(name: str, kind: EventKind, help_text: str):
     @click.pass_context
     def command(ctx, ticket_id, message):
         app = app_of(ctx)
-        state = cases.transition(app, ticket_id, kind, message)
+        state = ticket_steps.transition(app, ticket_id, kind, message)
         click.echo(f"{ticket_id.upper()}: {state.status.value}")
 
     return command
@@ -291,7 +291,7 @@ def ticket_reject(ctx, ticket_id, reason, message):
     from the contract in the client's language, then the explanation.
     """
     app = app_of(ctx)
-    event, state = cases.reject(app, ticket_id, reason, message)
+    event, state = ticket_steps.reject(app, ticket_id, reason, message)
     click.echo(f"{event.ticket_id}: {state.status.value} ({reason})")
     say(getattr(event.payload, "message", ""))  # as stored: credentials are references
 
@@ -326,8 +326,8 @@ def ticket_set(ctx, ticket_id, priority, source, party, estimate, reason, fixed_
     """
     app = app_of(ctx)
     when = app.instant(estimate, "--estimate") if estimate else None
-    found = cases.set_fields(app, ticket_id, priority, source, party, when, reason,
-                             fixed_by=fixed_by, agreed_by=agreed_by)
+    found = ticket_fields.set_fields(app, ticket_id, priority, source, party, when, reason,
+                                     fixed_by=fixed_by, agreed_by=agreed_by)
     click.echo(f"{found.id}: updated")
     if source:
         from ..usecases.routing import notify_responsible_party
@@ -349,7 +349,7 @@ def ticket_set(ctx, ticket_id, priority, source, party, estimate, reason, fixed_
 def ticket_note(ctx, ticket_id, message, public):
     """Add an internal note (or, with --public, one that sync sends to linked trackers)."""
     app = app_of(ctx)
-    event = cases.note(app, ticket_id, message, public)
+    event = ticket_steps.note(app, ticket_id, message, public)
     click.echo(f"{event.ticket_id}: note #{event.seq}{' (public)' if public else ''}")
 
 
@@ -369,16 +369,16 @@ def ticket_ask(ctx, ticket_id, message, missing, need):
     if need:
         if missing:
             raise UsageError("--need and --missing are separate questions; give one of them")
-        _, text = cases.ask_access(app, ticket_id, list(need), message)
+        _, text = ticket_steps.ask_access(app, ticket_id, list(need), message)
         say(text)
         return
     if missing == bool(message):
         raise UsageError("give -m TEXT or --missing (one of them)")
     if missing:
-        text, _ = cases.ask_missing(app, ticket_id)
+        text, _ = ticket_steps.ask_missing(app, ticket_id)
         say(text)
         return
-    state = cases.transition(app, ticket_id, EventKind.ASKED, message)
+    state = ticket_steps.transition(app, ticket_id, EventKind.ASKED, message)
     click.echo(f"{ticket_id.upper()}: {state.status.value}")
 
 
@@ -422,7 +422,7 @@ def ticket_confirm(ctx, ticket_id, by, message):
       sccli ticket confirm ACME-7 --by it@acme.example -m "confirmed by letter of 25.11"
     """
     app = app_of(ctx)
-    done = cases.confirm(app, ticket_id, by, message)
+    done = ticket_steps.confirm(app, ticket_id, by, message)
     say(f"{done.ticket_id}: confirmed by {by.strip().lower()} (#{done.seq})")
 
 
@@ -443,7 +443,7 @@ def ticket_void(ctx, ticket_id, event, reason):
       sccli ticket void ACME-12 4 --reason "typo in --at: 2027 instead of 2026"
     """
     app = app_of(ctx)
-    done = cases.void(app, ticket_id, cases.parse_seq(event), reason)
+    done = corrections.void(app, ticket_id, corrections.parse_seq(event), reason)
     click.echo(f"{done.ticket_id}: event #{event.lstrip('#')} voided by #{done.seq}")
 
 
@@ -465,5 +465,5 @@ def ticket_edit(ctx, ticket_id, title, body, body_file, reporter, client_key, re
     """
     app = app_of(ctx)
     text = _read_body(body, body_file) if (body is not None or body_file is not None) else None
-    done = cases.edit(app, ticket_id, reason, title, text, reporter, client_key)
+    done = corrections.edit(app, ticket_id, reason, title, text, reporter, client_key)
     click.echo(f"{done.ticket_id}: edited (#{done.seq})")

@@ -4,18 +4,21 @@ Every function takes a :class:`~sccli.usecases.context.Workspace` (the store, th
 configuration, the clock and the instant asked about, the vault) and explicit values, and
 returns values; none prints. Writes happen in one store transaction each.
 
-Where a new use case goes: a change to tickets → ``tickets``; clients and their
-authorized contacts → ``clients``; anything that reads and shows (lists, triage, queues,
-SLA status, check, explain, report, billing) → ``views``. Escalation and sync live in
-``sccli.sync`` (``sync.apply.run_sync``, ``sync.apply.escalate``).
+Where a new use case goes: a change to tickets → ``tickets`` (the one write path
+``record``, registration, a ticket's secrets), ``ticket_steps`` (lifecycle steps: respond,
+ask, reject, confirm, note…), ``ticket_fields`` (priority, source, estimate) or
+``corrections`` (void, edit); clients and their authorized contacts → ``clients``;
+anything that reads and shows (lists, triage, queues, SLA status, check, explain, report,
+billing) → ``views``. Escalation and sync live in ``sccli.sync`` (``sync.apply.run_sync``,
+``sync.apply.escalate``).
 
 Example::
 
     from sccli.app import App
-    from sccli.usecases import tickets, views
+    from sccli.usecases import ticket_steps, tickets, views
 
     ws = App(home="~/support")
     ticket = tickets.add_ticket(ws, "ACME", "it@acme.ru", "Ошибка", "…", "critical", "portal", False)
-    tickets.transition(ws, ticket.id, EventKind.RESPONDED, "Смотрим")
+    ticket_steps.transition(ws, ticket.id, EventKind.RESPONDED, "Смотрим")
     rows = views.triage(ws)
 """

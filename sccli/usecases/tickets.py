@@ -1,4 +1,5 @@
-"""Use cases that change tickets: register, record a step, set fields, void, edit.
+"""The one write path for tickets (``record``), reading one ticket, registration, and a
+ticket's secrets.
 
 One write path (``record``): the ticket's history is folded, the new event must be legal
 in it, dated no earlier than its last event and no later than the clock (unless the user
@@ -9,6 +10,9 @@ Secrets move to the vault *before* that transaction (``move_secrets``): a keyrin
 slow or blocks never holds the store's write lock. The reference numbers they get are
 reserved first, in a transaction of their own (``reserve_secret_numbers``), so two writers
 never give one number to two values, whichever machine they run on.
+
+The changes built on ``record`` live beside it, one concept each: the lifecycle steps
+(``ticket_steps``), field changes (``ticket_fields``) and corrections (``corrections``).
 """
 
 from __future__ import annotations
@@ -21,37 +25,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from ..domain.contacts import normalize_email
-from ..domain.events import (
-    Accepted,
-    Answered,
-    Asked,
-    Confirmed,
-    Edited,
-    EstimateSet,
-    Event,
-    Note,
-    Payload,
-    PriorityChanged,
-    Registered,
-    Rejected,
-    Reopened,
-    Resolved,
-    Responded,
-    SourceSet,
-    Voided,
-)
-from ..domain.history import TicketHistory, check_estimate, check_void, history
-from ..domain.model import (
-    Channel,
-    DomainError,
-    EventKind,
-    Priority,
-    RejectReason,
-    Source,
-    Ticket,
-)
-from ..domain.queue import check_priority_change
-from ..domain.routing import check_fixed_by
+from ..domain.events import Edited, Event, Note, Payload, Registered, Rejected, Voided
+from ..domain.history import TicketHistory, check_void, history
+from ..domain.model import Channel, DomainError, EventKind, Priority, Ticket
 from ..errors import NotFoundError, UsageError
 from .clients import require_client
 from .context import Workspace
@@ -70,17 +46,6 @@ if TYPE_CHECKING:
 MAX_TITLE = 500
 MAX_BODY_BYTES = 1024 * 1024
 
-_SAID_KINDS: dict[
-    EventKind, type[Responded | Asked | Answered | Resolved | Accepted | Reopened]
-] = {
-    EventKind.RESPONDED: Responded,
-    EventKind.ASKED: Asked,
-    EventKind.ANSWERED: Answered,
-    EventKind.RESOLVED: Resolved,
-    EventKind.ACCEPTED: Accepted,
-    EventKind.REOPENED: Reopened,
-}
-
 
 def actor() -> str:
     """Who is acting: SCCLI_USER, else the OS user."""
@@ -93,7 +58,8 @@ def actor() -> str:
         return "unknown"
 
 
-def _text(value: str, what: str, limit: int) -> str:
+def check_text(value: str, what: str, limit: int) -> str:
+    """A one-line text the user gives (a title): stripped, not empty, at most ``limit``."""
     value = value.strip()
     if not value:
         raise UsageError(f"the {what} is empty; give a short description")
@@ -174,6 +140,24 @@ def reveal_secrets(ws: Workspace, ticket_id: str
     return ticket, *reveal(ws, ticket.id, refs)
 
 
+def redact_stored(ws: Workspace, ticket: Ticket) -> int:
+    """Move credentials still in clear in a stored ticket (imported, synced) to the vault."""
+    stored = ws.store.get_ticket(ticket.id)
+    (title, body), moved = move_secrets(ws, ticket.id, [ticket.title, ticket.body],
+                                        lambda: list(load(ws, ticket.id).texts))
+    if not moved:
+        return 0
+    with ws.store.transaction() as store:
+        store.lock_ticket(ticket.id)
+        now = store.get_ticket(ticket.id)
+        if stored is None or now is None or (now.title, now.body) != (stored.title, stored.body):
+            return 0  # changed meanwhile (another sccli moved them): these entries stay unused
+        store.update_text(ticket.id, title, body)
+        record(ws, ticket.id, Note(message=f"{moved} secret(s) moved to the vault",
+                                   secrets=moved))
+    return moved
+
+
 _TEXT_FIELDS = ("message", "title", "body", "reason", "agreed_by")
 
 
@@ -185,8 +169,8 @@ def _payload_texts(payload: Payload) -> dict[str, str]:
     return texts
 
 
-def _with_secrets_moved(ws: Workspace, ticket: Ticket, payload: Payload,
-                        check: Callable[[list[Event]], TicketHistory]) -> Payload:
+def with_secrets_moved(ws: Workspace, ticket: Ticket, payload: Payload,
+                       check: Callable[[list[Event]], TicketHistory]) -> Payload:
     """The payload with every free text redacted and the values in the vault (call outside
     any transaction). ``check`` refuses an illegal step before anything is written."""
     texts = _payload_texts(payload)
@@ -231,7 +215,7 @@ def add_ticket(
         id="",
         client=client.key,
         reporter=normalize_email(reporter),
-        title=_text(title, "title", MAX_TITLE),
+        title=check_text(title, "title", MAX_TITLE),
         body=check_body(body),
         channel=Channel.parse(channel),
         on_behalf=on_behalf,
@@ -293,7 +277,7 @@ def record(
 
     # Credentials to the vault first, outside the transaction (see move_secrets); inside,
     # only the already redacted payload is checked again and written.
-    payload = _with_secrets_moved(ws, ticket, payload, check)
+    payload = with_secrets_moved(ws, ticket, payload, check)
     with ws.store.transaction() as store:
         store.lock_ticket(ticket.id)
         events = store.events(ticket.id)
@@ -324,267 +308,3 @@ def _window_ended(ws: Workspace, ticket_id: str, h: TicketHistory, payload: Payl
     return (f"cannot {what} {ticket_id}: its acceptance window ({rule.days} calendar days"
             f" after resolved) ended at {ended:%Y-%m-%d %H:%M %Z} and the ticket was closed"
             " automatically; a new problem needs a new ticket (sccli ticket add)")
-
-
-def transition(ws: Workspace, ticket_id: str, kind: EventKind, message: str) -> TicketHistory:
-    """respond, ask, answer, resolve, accept, reopen: a step with the message said."""
-    message = message.strip()
-    if not message:
-        raise UsageError("the message (-m) is empty; say what was done or asked")
-    cls = _SAID_KINDS.get(kind)
-    if cls is None:
-        raise UsageError(f"{kind.value} is not a step with a message")
-    return record(ws, ticket_id, cls(message=message))[1]
-
-
-def reject(ws: Workspace, ticket_id: str, reason: str, message: str
-           ) -> tuple[Event, TicketHistory]:
-    """Refuse the service on one of the contract's three grounds, when the ticket's history
-    supports the ground (``domain.refusals.check_ground``: "The executor may refuse the
-    service when: …"). The text recorded with the rejection is the message to the client:
-    the ground quoted from the contract in the client's language, then ``message`` (the
-    explanation; required for ``unreasonable``). Nothing is written when a check fails."""
-    from ..domain.intake import detect_language
-    from ..domain.lifecycle import next_status
-    from ..domain.refusals import check_ground, refusal_message
-
-    ground = RejectReason.parse(reason)
-    h = load(ws, ticket_id)
-    ticket = h.ticket
-    assert ticket is not None
-    next_status(h.status, EventKind.REJECTED)  # an illegal step first, with the allowed ones
-    check_ground(ground, h, ws.store.contacts(h.client), message)
-    language = detect_language(f"{ticket.title}\n{ticket.body}")
-    text = refusal_message(ground, language, ticket.id, ticket.title, message)
-    return record(ws, ticket.id, Rejected(reason=ground, message=text))
-
-
-def note(ws: Workspace, ticket_id: str, message: str, public: bool) -> Event:
-    text = message.strip()
-    if not text:
-        raise UsageError("the message (-m) is empty")
-    return record(ws, ticket_id, Note(message=text, public=public))[0]
-
-
-def confirm(ws: Workspace, ticket_id: str, by: str, message: str) -> Event:
-    """Record that the client's authorized person confirmed a request someone else sent.
-
-    Contract: a request "must come from the client's authorized person"; ``by`` must be
-    the authorized contact in force now (the confirmation is theirs, not the sender's).
-    """
-    from ..domain.contacts import authorized_at
-
-    if not message.strip():
-        raise UsageError("say how the confirmation came (-m TEXT, e.g. 'letter of 25.11')")
-    h = load(ws, ticket_id)
-    email = normalize_email(by)
-    contact = authorized_at(ws.store.contacts(h.client), ws.at)
-    if contact is None or contact.email != email:
-        current = contact.email if contact else "none appointed"
-        raise UsageError(f"{email} is not {h.client}'s authorized contact ({current});"
-                         " only the authorized person can confirm a request")
-    return record(ws, h.ticket_id, Confirmed(by=email, message=message.strip()))[0]
-
-
-def set_fields(
-    ws: Workspace,
-    ticket_id: str,
-    priority: str | None = None,
-    source: str | None = None,
-    party: str | None = None,
-    estimate: datetime | None = None,
-    reason: str | None = None,
-    fixed_by: str | None = None,
-    agreed_by: str | None = None,
-) -> Ticket:
-    """Priority (a change records who agreed), problem source (with its party and who fixes
-    it) and resolution estimate, in one step.
-
-    ``fixed_by`` ("executor" or "owner") records the decision the contract leaves open for
-    another partner's project layer and the client's internal team: "the executor
-    identifies the source, then helps deal with that partner, or fixes it for an extra
-    fee" — billable only when the executor fixes it. Without ``source`` it applies to the
-    recorded source; a new ``source`` without it keeps the decision only when the source
-    stays the same.
-    """
-    if agreed_by is not None and not priority:
-        raise UsageError("--agreed-by goes with --priority")
-    if not (priority or source or estimate or fixed_by):
-        raise UsageError("nothing to set: give --priority, --source, --fixed-by or --estimate")
-    if party and not source:
-        raise UsageError("--party goes with --source")
-    if reason and not estimate:
-        raise UsageError("--reason goes with --estimate")
-    ticket = require_ticket(ws, ticket_id)
-    prio = Priority.parse(priority) if priority else None
-    change: PriorityChanged | None = None
-    if prio:  # refused before anything is written (the vault included); credentials in
-        # the agreement go to the vault before the transaction, not inside it
-        moved = _with_secrets_moved(
-            ws, ticket, _priority_checked(ws, ticket.id, prio, agreed_by),
-            lambda events: _priority_history(ws, ticket.id, prio, agreed_by))
-        assert isinstance(moved, PriorityChanged)
-        change = moved
-    src = Source.parse(source) if source else None
-    if party and party not in ws.settings.parties:
-        known = ", ".join(ws.settings.parties) or "none"
-        raise UsageError(f"unknown party {party!r} (parties in sccli.yaml: {known})")
-    est: Payload | None = None
-    if estimate:  # its reason's credentials go to the vault before the transaction
-        est = EstimateSet(estimate=estimate, reason=reason.strip() if reason else None)
-        est = _with_secrets_moved(ws, ticket, est,
-                                  lambda events: _estimate_checked(ws, ticket.id, estimate,
-                                                                   reason))
-    if fixed_by is not None:  # refused before anything is written
-        check_fixed_by(ws.sla.routing, src or load(ws, ticket.id).source, fixed_by)
-    with ws.store.transaction():
-        if prio and change is not None:
-            h = _priority_history(ws, ticket.id, prio, agreed_by)
-            record(ws, ticket.id, replace(change, previous=h.priority))
-        if src or fixed_by:
-            record(ws, ticket.id, _source_set(load(ws, ticket.id), src, party, fixed_by,
-                                              ws.sla.routing))
-        if est is not None and estimate is not None:  # (est is built from estimate)
-            _estimate_checked(ws, ticket.id, estimate, reason)
-            record(ws, ticket.id, est)
-    return ticket
-
-
-def _source_set(h: TicketHistory, src: Source | None, party: str | None,
-                fixed_by: str | None, table) -> SourceSet:
-    """The whole routing decision as one event: source, party and who fixes it."""
-    if src is None:  # --fixed-by alone: the recorded source and party stay
-        assert h.source is not None and fixed_by is not None
-        return SourceSet(source=h.source, party=h.party,
-                         fixed_by=check_fixed_by(table, h.source, fixed_by))
-    if fixed_by is not None:
-        return SourceSet(source=src, party=party, fixed_by=check_fixed_by(table, src, fixed_by))
-    return SourceSet(source=src, party=party, fixed_by=h.fixed_by if src is h.source else None)
-
-
-def _priority_checked(
-    ws: Workspace, ticket_id: str, priority: Priority, agreed_by: str | None
-) -> PriorityChanged:
-    return check_priority_change(load(ws, ticket_id).priority, priority, agreed_by)
-
-
-def _priority_history(
-    ws: Workspace, ticket_id: str, priority: Priority, agreed_by: str | None
-) -> TicketHistory:
-    h = load(ws, ticket_id)
-    check_priority_change(h.priority, priority, agreed_by)
-    return h
-
-
-def _estimate_checked(
-    ws: Workspace, ticket_id: str, estimate: datetime, reason: str | None
-) -> TicketHistory:
-    h = load(ws, ticket_id)
-    check_estimate(h, estimate, reason)
-    return h
-
-
-def set_estimate(ws: Workspace, ticket_id: str, estimate: datetime, reason: str | None) -> None:
-    h = _estimate_checked(ws, ticket_id, estimate, reason)
-    record(ws, h.ticket_id, EstimateSet(estimate=estimate,
-                                        reason=reason.strip() if reason else None))
-
-
-def void(ws: Workspace, ticket_id: str, seq: int, reason: str) -> Event:
-    """Cancel one event by a new one that names it (the log stays append-only)."""
-    if not reason.strip():
-        raise UsageError("a void needs a reason (--reason TEXT): it stays in the history")
-    return record(ws, ticket_id, Voided(target=seq, reason=reason.strip()))[0]
-
-
-def edit(
-    ws: Workspace,
-    ticket_id: str,
-    reason: str,
-    title: str | None = None,
-    body: str | None = None,
-    reporter: str | None = None,
-    client: str | None = None,
-) -> Event:
-    """Correct registration facts; the old values stay in the history."""
-    if not reason.strip():
-        raise UsageError("an edit needs a reason (--reason TEXT): it stays in the history")
-    if title is None and body is None and reporter is None and client is None:
-        raise UsageError("nothing to edit: give --title, --body, --from or --client")
-    h = load(ws, ticket_id)
-    assert h.ticket is not None
-    new_client = require_client(ws, client).key if client else None
-    payload = Edited(
-        title=_text(title, "title", MAX_TITLE) if title is not None else None,
-        body=check_body(body) if body is not None else None,
-        reporter=normalize_email(reporter) if reporter else None,
-        client=new_client if new_client != h.ticket.client else None,
-        reason=reason.strip(),
-    )
-    return record(ws, h.ticket_id, payload)[0]
-
-
-def redact_stored(ws: Workspace, ticket: Ticket) -> int:
-    """Move credentials still in clear in a stored ticket (imported, synced) to the vault."""
-    stored = ws.store.get_ticket(ticket.id)
-    (title, body), moved = move_secrets(ws, ticket.id, [ticket.title, ticket.body],
-                                        lambda: list(load(ws, ticket.id).texts))
-    if not moved:
-        return 0
-    with ws.store.transaction() as store:
-        store.lock_ticket(ticket.id)
-        now = store.get_ticket(ticket.id)
-        if stored is None or now is None or (now.title, now.body) != (stored.title, stored.body):
-            return 0  # changed meanwhile (another sccli moved them): these entries stay unused
-        store.update_text(ticket.id, title, body)
-        record(ws, ticket.id, Note(message=f"{moved} secret(s) moved to the vault",
-                                   secrets=moved))
-    return moved
-
-
-def ask_missing(ws: Workspace, ticket_id: str) -> tuple[str, list[str]]:
-    """Record the clarification request for what the ticket lacks; starts the feedback clock."""
-    from ..domain.intake import check_intake, clarification_request
-
-    h = load(ws, ticket_id)
-    ticket = h.ticket
-    assert ticket is not None
-    intake = check_intake(ticket.title, ticket.body)
-    if not intake.missing:
-        raise UsageError(f"{ticket.id} has everything the contract asks for; nothing to ask")
-    text = clarification_request(intake.missing, intake.language, ticket.id, ticket.title,
-                                 intake.kind)
-    missing = [item.value for item in intake.missing]
-    record(ws, ticket.id, Asked(message=text, missing=tuple(missing)))
-    return text, missing
-
-
-def ask_access(ws: Workspace, ticket_id: str, needs: list[str], message: str | None
-               ) -> tuple[Event, str]:
-    """Ask the client for remote access or a hardware fix (contract: the executor may refuse
-    when "the problem is caused by broken client hardware or missing remote access that the
-    client does not fix or provide"): the question a ``no-access`` refusal needs first.
-    ``message`` replaces the generated text (the items asked for are recorded either way)."""
-    from ..domain.intake import detect_language
-    from ..domain.refusals import access_request
-
-    h = load(ws, ticket_id)
-    ticket = h.ticket
-    assert ticket is not None
-    needs = list(dict.fromkeys(needs))
-    text = access_request(needs, detect_language(f"{ticket.title}\n{ticket.body}"), ticket.id,
-                          ticket.title)
-    if message is not None:
-        if not message.strip():
-            raise UsageError("the message (-m) is empty; say what the client should provide")
-        text = message.strip()
-    event, _ = record(ws, ticket.id, Asked(message=text, missing=tuple(needs)))
-    return event, getattr(event.payload, "message", text)  # as stored (redacted)
-
-
-def parse_seq(text: str) -> int:
-    raw = text.strip().lstrip("#")
-    if not raw.isdigit():
-        raise UsageError(f"{text!r} is not an event number (see `sccli ticket show ID`)")
-    return int(raw)
-

@@ -29,6 +29,7 @@ from ..domain.queue import (
 from ..domain.report import TicketFacts, month_report, urgency_key
 from ..errors import SccliError
 from ..store.base import gc_paused
+from . import ticket_steps
 from . import tickets as ticket_cases
 from .clients import require_client
 from .context import Workspace
@@ -261,7 +262,7 @@ def apply_row(ws: Workspace, row: TriageRow) -> list[str]:
                 priority=Priority(p.detail), previous=None, rule=row.suggestion.rule))
             done.append(f"{p.ticket_id}: priority set to {p.detail} (rule {row.suggestion.rule})")
         elif p.kind == "ask-missing":
-            _, missing = ticket_cases.ask_missing(ws, p.ticket_id)
+            _, missing = ticket_steps.ask_missing(ws, p.ticket_id)
             done.append(f"{p.ticket_id}: asked the client for {', '.join(missing)}")
     return done
 
