@@ -117,9 +117,3 @@ def _estimate_checked(
     h = load(ws, ticket_id)
     check_estimate(h, estimate, reason)
     return h
-
-
-def set_estimate(ws: Workspace, ticket_id: str, estimate: datetime, reason: str | None) -> None:
-    h = _estimate_checked(ws, ticket_id, estimate, reason)
-    record(ws, h.ticket_id, EstimateSet(estimate=estimate,
-                                        reason=reason.strip() if reason else None))
