@@ -67,7 +67,8 @@ class SlaSettings:
 
     @cached_property
     def calendar(self):
-        from .domain.calendar import BusinessCalendar, CalendarSpec
+        from .domain.calendar import BusinessCalendar
+        from .domain.calendar_days import CalendarSpec
 
         return BusinessCalendar(
             CalendarSpec(

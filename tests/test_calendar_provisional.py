@@ -34,7 +34,7 @@ from datetime import date
 
 import pytest
 
-from sccli.domain import calendar as calendar_module
+from sccli.domain import calendar_years as calendar_module  # the module that loads `holidays`
 from sccli.domain.calendar import BusinessCalendar, CalendarSpec
 from tests.conftest import Cli
 
