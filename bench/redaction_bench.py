@@ -15,8 +15,10 @@ The realistic text is ticket prose, logs and configs from tests/data/redaction_c
 mixed with filler lines, so about one line in twenty holds a credential.
 
 It also prints the detector's recall and false positives on the corpus (the figures
-tests/test_redaction.py asserts). --old FILE times another version of
-sccli/domain/redaction.py (e.g. the one before this benchmark) on the same inputs, with
+tests/test_redaction.py asserts). --old PATH times another version of
+sccli/domain/redaction.py (its file in another checkout, e.g. `git worktree add /tmp/old
+REV`, or that checkout's root; the old package is imported beside this one) on the same
+inputs, with
 a time limit per call (it may be quadratic); --size 65536 keeps that bearable.
 """
 
@@ -154,12 +156,25 @@ def best(fn: Callable[[], object], repeat_: int) -> tuple[float, object]:
 
 
 def load(path: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location("redaction_under_test", path)
+    """Another version's ``sccli.domain.redaction``: ``path`` is its redaction.py inside a
+    checkout (or the checkout itself). Its whole package is imported under another name,
+    ``old_sccli``, so its relative imports (``.model``, the split detector modules) resolve
+    within that version, beside this one."""
+    where = Path(path).resolve()
+    if where.is_dir() and (where / "sccli" / "__init__.py").exists():
+        package = where / "sccli"
+    else:
+        package = next((p for p in where.parents
+                        if p.name == "sccli" and (p / "__init__.py").exists()), None)
+        if package is None:
+            raise SystemExit(f"--old {path}: not inside a checkout's sccli/ package")
+    spec = importlib.util.spec_from_file_location(
+        "old_sccli", package / "__init__.py", submodule_search_locations=[str(package)])
     assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    root = importlib.util.module_from_spec(spec)
+    sys.modules["old_sccli"] = root
+    spec.loader.exec_module(root)
+    return importlib.import_module("old_sccli.domain.redaction")
 
 
 def run_redact(module: ModuleType, text: str) -> str:
@@ -178,7 +193,8 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=1024 * 1024)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--only", help="run the inputs whose name contains this")
-    parser.add_argument("--old", help="another redaction.py to time on the same inputs")
+    parser.add_argument("--old", help="another checkout's sccli/domain/redaction.py (or the"
+                        " checkout) to time on the same inputs")
     args = parser.parse_args()
 
     entries = load_corpus()
