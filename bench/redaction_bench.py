@@ -17,10 +17,7 @@ mixed with filler lines, so about one line in twenty holds a credential.
 It also prints the detector's recall and false positives on the corpus (the figures
 tests/test_redaction.py asserts). --old FILE times another version of
 sccli/domain/redaction.py (e.g. the one before this benchmark) on the same inputs, with
-a time limit per call (it may be quadratic); --size 65536 keeps that bearable. FILE is a
-single-file version, as every one up to the split into sccli/domain/redaction_*.py was
-(``git show a09085d:sccli/domain/redaction.py > /tmp/old.py``); to time a later version,
-run this script from that version's checkout instead.
+a time limit per call (it may be quadratic); --size 65536 keeps that bearable.
 """
 
 from __future__ import annotations
