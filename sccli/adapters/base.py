@@ -215,6 +215,9 @@ class Adapter(ABC):
     kind: ClassVar[str]
     capabilities: ClassVar[Capabilities]
     config_schema: ClassVar[dict[str, Field]]
+    # The roles it can play (sccli.adapters.intake.ROLES): "escalation" (a party's tracker,
+    # this protocol) and/or "intake" (the client's single window: sccli.adapters.intake).
+    roles: ClassVar[frozenset[str]] = frozenset({"escalation"})
     page_size: int = 100  # items per listing page; tests lower it to exercise paging
 
     def __init__(
