@@ -115,9 +115,18 @@ class Party:
 
 @dataclass(frozen=True)
 class TrackerSettings:
+    """One tracker of sccli.yaml. ``role`` is "escalation" (a party's tracker) or "intake"
+    (the client's single window: requests arrive there, answers go back). An intake's
+    ``accounts`` maps the account names the intake uses to sccli client keys (an account
+    not listed is reported, never guessed); ``channel`` is the channel of a request the
+    intake does not name one for."""
+
     name: str
     adapter: str
     options: dict[str, Any]
+    role: str = "escalation"
+    accounts: dict[str, str] = field(default_factory=dict)
+    channel: str = "portal"
 
 
 @dataclass(frozen=True)
@@ -153,10 +162,34 @@ class _TrackerSchema(s.Schema):
             ) from None
         except AdapterLoadError as exc:  # registered but broken: say why, not "unknown"
             raise ctx.fail(adapter_node, f"{path}.adapter", str(exc)) from None
-        fields = {"adapter": s.Field(s.Str(), required=True), **cls.config_schema}
+        fields = {"adapter": s.Field(s.Str(), required=True), **_ROLE_FIELDS,
+                  **cls.config_schema}
         values = s.Struct(fields).convert(node, path, ctx)
         values.pop("adapter")
-        return (kind, values)
+        role = values.get("role") or "escalation"
+        roles = getattr(cls, "roles", frozenset({"escalation"}))
+        if role not in roles:
+            role_node = next((v for k, v in items if s.scalar_value(k) == "role"), node)
+            raise ctx.fail(role_node, f"{path}.role",
+                           f"the {kind} adapter cannot be an {role} tracker (its roles:"
+                           f" {', '.join(sorted(roles))})")
+        if role != "intake" and values.get("accounts"):
+            raise ctx.fail(node, f"{path}.accounts", "only an intake tracker maps accounts"
+                           " to clients (add role: intake, or remove accounts:)")
+        # the common keys go to TrackerSettings; an adapter that declares one keeps it too
+        common = {key: (values[key] if key in cls.config_schema else values.pop(key))
+                  for key in _ROLE_FIELDS}
+        return (kind, values, common)
+
+
+# Keys every tracker may have, whatever its adapter (issue 11, "Two roles of a tracker").
+_ROLE_FIELDS = {
+    "role": s.Field(s.Str(choices=("escalation", "intake")), default="escalation"),
+    "accounts": s.Field(s.MapOf(s.Str(expected="a client key"),
+                                key=s.Str(expected="an account name")), default=dict),
+    "channel": s.Field(s.Str(choices=("email", "portal", "phone", "messenger")),
+                       default="portal"),
+}
 
 
 _LANG = s.Str(choices=LANGUAGES)
@@ -214,7 +247,9 @@ def parse_config(text: str, where: str) -> Settings:
     raw = s.load(text, CONFIG_SCHEMA, where, hint=FRESH_HINT)
     parties = {name: Party(name=name, **v) for name, v in raw["parties"].items()}
     trackers = {
-        name: TrackerSettings(name, kind, options) for name, (kind, options) in raw["trackers"].items()
+        name: TrackerSettings(name, kind, options, common["role"], dict(common["accounts"]),
+                              common["channel"])
+        for name, (kind, options, common) in raw["trackers"].items()
     }
     for party in parties.values():
         if party.tracker and party.tracker not in trackers:
@@ -223,6 +258,12 @@ def parse_config(text: str, where: str) -> Settings:
                 None,
                 f"parties.{party.name}.tracker",
                 f"unknown tracker {s.show(party.tracker)} (define it under trackers:)",
+            )
+        if party.tracker and trackers[party.tracker].role == "intake":
+            raise s.ConfigError(
+                where, None, f"parties.{party.name}.tracker",
+                f"{s.show(party.tracker)} is an intake (where client requests arrive); a"
+                " party's tracker must be an escalation tracker",
             )
     for key, client in raw["clients"].items():
         for party in client.parties:

@@ -7,6 +7,23 @@ and ``os.replace`` so a crash never leaves half an issue; new ids are claimed wi
 ``LocalTracker`` is the same store seen by the "partner": tests and the demo use it to
 comment or close as a human would. Every issue and comment records its author; sccli
 writes as ``AUTHOR`` ("sccli"), its ``account()``.
+
+The same directory can be an **intake** (``role: intake``): an intake kept on disk, where
+each file is a client's request with its messages, so tests and the demo can drop a request
+or a message in and read what sccli wrote back. A request file (``<n>.json``) holds::
+
+    {"id": "1", "number": "SR00000001", "account": "ООО Акме",
+     "reporter": "it@acme.example", "title": "…", "body": "…",
+     "channel": "portal", "priority": "high", "state": "open",
+     "registered_at": "2026-11-25T09:00:00+00:00", "updated_at": "…",
+     "ticket": null, "comments": [{"id": "1/1", "body": "…", "author": "it@acme.example",
+     "created_at": "…", "origin": null}]}
+
+``comments`` are the client-visible messages (the client's have no origin; sccli's carry
+its origin and the ``step`` that moved the state); ``state`` is open | paused | resolved |
+closed; ``ticket`` is set by ``bind``. Only ``title`` and ``account`` are required in a
+dropped file: ``updated_at`` and ``registered_at`` default to the file's modification time.
+``LocalTracker.add_request`` / ``add_comment`` write them as a client would.
 """
 
 from __future__ import annotations
@@ -30,9 +47,24 @@ from sccli.adapters.base import (
     parse_time,
     strip_markers,
 )
+from sccli.adapters.intake import (
+    STEP_ASKED,
+    STEP_CLOSED,
+    STEP_REJECTED,
+    STEP_REOPENED,
+    STEP_RESOLVED,
+    STEP_RESPONDED,
+    STEPS,
+    IncomingRequest,
+    Intake,
+)
 from sccli.schema import Field, Str
 
 STATES = ("open", "closed")
+REQUEST_STATES = ("open", "paused", "resolved", "closed")
+# How each step of the executor moves a request kept on disk.
+STEP_STATES = {STEP_RESPONDED: "open", STEP_ASKED: "paused", STEP_RESOLVED: "resolved",
+               STEP_REOPENED: "open", STEP_REJECTED: "closed", STEP_CLOSED: "closed"}
 AUTHOR = "sccli"  # the author name sccli writes with: the local adapter's account
 
 
@@ -62,9 +94,17 @@ class LocalTracker:
         if not text.strip():  # claimed by a writer that has not saved yet
             raise NotFound(f"local issue {issue_id} is being created in {self.path}")
         try:
-            return json.loads(text)
+            record = json.loads(text)
         except ValueError:
             raise TrackerError(f"{self._file(issue_id)} is not valid JSON") from None
+        if not isinstance(record, dict):
+            raise TrackerError(f"{self._file(issue_id)} is not a JSON object")
+        record["id"] = str(int(issue_id))
+        if not record.get("updated_at"):  # a request file dropped in by hand
+            mtime = self._file(issue_id).stat().st_mtime
+            record["updated_at"] = datetime.fromtimestamp(mtime, UTC).isoformat()
+        record.setdefault("comments", [])
+        return record
 
     def save(self, record: dict[str, Any]) -> None:
         from ..fileio import atomic_write
@@ -121,8 +161,9 @@ class LocalTracker:
         record = self.load(issue_id)
         if "title" in fields and not (fields["title"] or "").strip():
             raise ValidationError("title cannot be blank", "local")
-        if "state" in fields and fields["state"] not in STATES:
-            raise ValidationError(f"state must be one of {', '.join(STATES)}", "local")
+        if "state" in fields and fields["state"] not in REQUEST_STATES:
+            raise ValidationError(f"state must be one of {', '.join(REQUEST_STATES)}",
+                                  "local")
         record.update(fields)
         record["updated_at"] = self._stamp()
         self.save(record)
@@ -146,6 +187,27 @@ class LocalTracker:
     def set_state(self, issue_id: str, state: str) -> dict[str, Any]:
         return self.edit(issue_id, state=state)
 
+    def add_request(
+        self,
+        account: str,
+        reporter: str,
+        title: str,
+        body: str = "",
+        *,
+        channel: str | None = None,
+        priority: str | None = None,
+        registered_at: datetime | None = None,
+    ) -> dict[str, Any]:
+        """A client's new request, as the portal would register it (for tests and the demo)."""
+        record = self.add_issue(title, body, priority=priority, author=reporter)
+        stamp = (registered_at or self.now()).astimezone(UTC).isoformat()
+        return self.edit(record["id"], account=account, reporter=reporter, channel=channel,
+                         number=f"SR{int(record['id']):08d}", registered_at=stamp)
+
+    def add_message(self, request_id: str, body: str, author: str) -> dict[str, Any]:
+        """A client's message on a request (no origin: a human wrote it)."""
+        return self.add_comment(request_id, body, author)
+
 
 def _comment(raw: Mapping[str, Any]) -> RemoteComment:
     return RemoteComment(
@@ -156,8 +218,9 @@ def _comment(raw: Mapping[str, Any]) -> RemoteComment:
     )
 
 
-class LocalAdapter(Adapter):
+class LocalAdapter(Adapter, Intake):
     kind = "local"
+    roles = frozenset({"escalation", "intake"})
     capabilities = Capabilities(
         comments=True, labels=True, priorities=True, transitions=False,
         conditional_requests=False, marker_search=False,
@@ -217,3 +280,54 @@ class LocalAdapter(Adapter):
         for raw in self.tracker.records():
             if raw.get("ticket"):
                 yield self._issue(raw, comments=False)
+
+    # ------------------------------------------------------------------ the intake role
+    def _request(self, raw: Mapping[str, Any], messages: bool = True) -> IncomingRequest:
+        updated = parse_time(raw.get("updated_at"))
+        return IncomingRequest(
+            id=str(raw["id"]), number=str(raw.get("number") or raw["id"]),
+            url=(self.tracker.path / f"{raw['id']}.json").as_uri(),
+            account=str(raw.get("account") or ""), reporter=str(raw.get("reporter") or ""),
+            registered_at=parse_time(raw.get("registered_at")) if raw.get("registered_at")
+            else updated,
+            updated_at=updated, title=str(raw.get("title") or ""),
+            body=strip_markers(raw.get("body")), state=raw.get("state") or "open",
+            status_name=raw.get("state") or "open", channel=raw.get("channel"),
+            priority=raw.get("priority"),
+            messages=tuple(_comment(c) for c in raw.get("comments") or ()) if messages else (),
+            ticket=raw.get("ticket"),
+        )
+
+    def requests_changed_since(self, since: datetime | None) -> Iterator[IncomingRequest]:
+        found = [self._request(r, messages=False) for r in self.tracker.records()]
+        found.sort(key=lambda r: (r.updated_at, int(r.id)))
+        for request in found:
+            if since is None or request.updated_at >= since:
+                yield request
+
+    def request(self, request_id: str) -> IncomingRequest:
+        return self._request(self.tracker.load(request_id))
+
+    def bind(self, request_id: str, ticket: str) -> None:
+        """Record the ticket on the request without touching ``updated_at`` (binding is
+        not a change the client made, so it costs the next run nothing)."""
+        record = self.tracker.load(request_id)
+        if record.get("ticket") != ticket:
+            record["ticket"] = ticket
+            self.tracker.save(record)
+
+    def reply(self, request_id: str, body: str, origin: str, step: str | None
+              ) -> RemoteComment:
+        if step is not None and step not in STEPS:
+            raise ValidationError(f"unknown step {step!r}", self.name)
+        record = self.tracker.load(request_id)  # one save: the message and the state move
+        stamp = self.tracker._stamp()
+        comment = {"id": f"{record['id']}/{len(record['comments']) + 1}",
+                   "body": strip_markers(body), "author": AUTHOR, "created_at": stamp,
+                   "origin": origin, "step": step}
+        record["comments"].append(comment)
+        if step is not None:
+            record["state"] = STEP_STATES[step]
+        record["updated_at"] = stamp
+        self.tracker.save(record)
+        return _comment(comment)

@@ -344,7 +344,8 @@ def ticket_set(ctx, ticket_id, priority, source, party, estimate, reason, fixed_
 @click.argument("ticket_id", metavar="ID")
 @click.option("-m", "--message", required=True, metavar="TEXT", help="The note.")
 @click.option("--public", is_flag=True,
-              help="Send it to the remote issues this ticket is escalated to (at the next sync).")
+              help="Send it to the remote issues this ticket is escalated to and to the"
+              " client's intake request (at the next sync).")
 @click.pass_context
 def ticket_note(ctx, ticket_id, message, public):
     """Add an internal note (or, with --public, one that sync sends to linked trackers)."""
@@ -364,22 +365,50 @@ def ticket_note(ctx, ticket_id, message, public):
               " first); -m replaces the generated text.")
 @click.pass_context
 def ticket_ask(ctx, ticket_id, message, missing, need):
-    """Ask the client a clarifying question (starts the 2-business-day clock)."""
+    """Ask the client a clarifying question (starts the 2-business-day clock).
+
+    A ticket that came from an intake (the portal) gets the question there at the next
+    `sccli sync`; otherwise sccli sends nothing: pass the printed text to the client.
+    """
     app = app_of(ctx)
     if need:
         if missing:
             raise UsageError("--need and --missing are separate questions; give one of them")
         _, text = ticket_steps.ask_access(app, ticket_id, list(need), message)
         say(text)
+        _where_it_goes(app, ticket_id)
         return
     if missing == bool(message):
         raise UsageError("give -m TEXT or --missing (one of them)")
     if missing:
         text, _ = ticket_steps.ask_missing(app, ticket_id)
         say(text)
+        _where_it_goes(app, ticket_id)
         return
     state = ticket_steps.transition(app, ticket_id, EventKind.ASKED, message)
     click.echo(f"{ticket_id.upper()}: {state.status.value}")
+    _where_it_goes(app, ticket_id)
+
+
+def _where_it_goes(app, ticket_id: str) -> None:
+    """Say how the question reaches the client: through the intake at the next sync, or
+    not at all (the clock started all the same: the engineer sends it)."""
+    from ..sync.intake import intake_request
+
+    tid = ticket_id.strip().upper()
+    found = intake_request(app, tid)
+    ru = app.lang == "ru"
+    if found is not None:
+        tracker, request = found
+        say(f"{tid}: вопрос уйдёт клиенту через {tracker} (заявка {request}) при следующем"
+            " `sccli sync`" if ru else
+            f"{tid}: the question reaches the client through {tracker} (request {request})"
+            " at the next `sccli sync`", err=True)
+    else:
+        say(f"{tid}: не отправлено: обращение пришло не через приёмный трекер; передайте"
+            " текст клиенту сами" if ru else
+            f"{tid}: not sent: the ticket came through no intake; send the text to the"
+            " client yourself", err=True)
 
 
 @ticket.command("secret")

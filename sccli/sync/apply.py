@@ -19,7 +19,10 @@ progress and ``--format json`` serialises.
 
 ``SCCLI_CRASH_AT=point[:n]`` kills the process (SIGKILL) the n-th time ``point`` is reached;
 the crash-safety test uses it. Points: after-intent, after-create, after-comment, mid-page,
-after-pull.
+after-pull; on an intake (``intake.py``) also after-register, after-bind, after-reply.
+
+Intakes (``role: intake``) are synced by ``intake.IntakeSync`` and come first in a run:
+new requests become tickets before the escalation trackers are planned.
 """
 
 from __future__ import annotations
@@ -157,6 +160,11 @@ class Syncer:
 
     def sync_tracker(self, name: str, relink: bool = False) -> None:
         adapter = self.adapters[name]
+        from .intake import IntakeSync, is_intake
+
+        if is_intake(self.app, name):  # requests in, answers out (no relink: see intake.py)
+            IntakeSync(self, name, adapter).run()
+            return
         if relink:
             self.relink(name, adapter)
         if self.dry_run:
@@ -402,6 +410,10 @@ class Syncer:
         Only issues the account sccli writes as opened are linked (``plan.plan_relink``);
         the others are reported as ignored. A dry run (``sync --relink`` without ``--yes``)
         only reports what would change."""
+        from .intake import is_intake
+
+        if is_intake(self.app, name):
+            return  # an intake's requests carry their ticket (bind); not relinked here
         store = self.store
         issues = list(adapter.marked_issues())
         known = {t for t in {i.ticket for i in issues if i.ticket}
@@ -531,8 +543,11 @@ def run_sync(app, names: list[str], factory, *, dry_run: bool = False, relink: b
     Trackers that cannot even be built (missing secret, broken adapter) are failed; the
     others still run. Once the factory's deadline (``--timeout``) has passed no tracker
     starts: each one left fails as temporary, its cursor kept."""
+    from .intake import is_intake
+
     store = app.store
     recorder = Recorder(sink)
+    names = sorted(names, key=lambda n: not is_intake(app, n))  # intakes first (stable)
     if not dry_run:
         acquire_lock(store, lock_wait(wait, factory))
     try:

@@ -206,8 +206,12 @@ def add_ticket(
     channel: str,
     on_behalf: bool,
     at: datetime | None = None,
+    then: Callable[[Ticket], None] | None = None,
 ) -> Ticket:
-    """Register a request (its title and body redacted); returns it with its new id."""
+    """Register a request (its title and body redacted); returns it with its new id.
+
+    ``then`` runs inside the transaction that stores the ticket (sync records the intake
+    request's link there, so a crash never leaves a ticket without its link)."""
     client = require_client(ws, client_key)
     when = check_date(ws, at or ws.at)
     prio = Priority.parse(priority) if priority else None
@@ -241,6 +245,8 @@ def add_ticket(
             priority=prio, channel=ticket.channel, on_behalf=on_behalf,
             reporter=ticket.reporter, secrets=len(moved)))
         store.add_ticket(ticket, first, history([first]).status.value, ws.clock)
+        if then is not None:
+            then(ticket)
     return ticket
 
 
