@@ -236,7 +236,8 @@ class IntakeSync:
                 store.set_cursor(name, newest, syncer.now)
         syncer._cursor = newest
 
-    def _refuse(self, request: IncomingRequest, reason: str) -> None:
+    def _refuse(self, request: IncomingRequest, reason: str) -> str | None:
+        """Report a request that cannot become a ticket; None (for ``register``)."""
         self.refused.append(reason)
         self.emit(Planned(self.name, UnknownAccount("", self.name, request.id, reason)))
         return None
@@ -318,9 +319,9 @@ class IntakeSync:
             if self.dry_run:
                 self.emit(Planned(name, action))
                 continue
-            texts = list(h.texts)
+            texts: list[str] = list(h.texts)
             (body,), moved = tickets.move_secrets(self.app, ticket, [m.body],
-                                                   lambda texts=texts: texts)
+                                                  texts.copy)
             last = h.last_event_at
             at = min(m.created_at, syncer.now)
             at = max(at, last) if last is not None else at
@@ -351,11 +352,12 @@ class IntakeSync:
                 continue
             for event in history(store.events(ticket_id), ticket=ticket).events:
                 p = event.payload
+                step: str | None
                 if isinstance(p, ev.Note):
                     if not p.public or p.origin:
                         continue
                     step = None
-                elif type(p) in STEP_OF:
+                elif isinstance(p, ev.Said) and type(p) in STEP_OF:
                     step = STEP_OF[type(p)]
                 else:
                     continue

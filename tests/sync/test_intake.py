@@ -192,6 +192,7 @@ def test_a_request_dropped_in_as_a_file_is_read(ws):
     out = sync(ws)
     assert [c["detail"]["remote"] for c in out["changes"] if c["change"] == "registered"] == [
         "7"]
+    assert portal.load("7")["ticket"] == "ACME-1"
 
 
 # ------------------------------------------------------------------ ask says where it goes
