@@ -13,6 +13,7 @@ from . import app_of, format_option
 COLUMNS = [
     Column("name", "tracker", "трекер"),
     Column("adapter", "adapter", "адаптер"),
+    Column("role", "role", "роль"),
     Column("parties", "parties", "стороны"),
     Column("capabilities", "capabilities", "возможности"),
 ]
@@ -27,7 +28,8 @@ def tracker() -> None:
 @format_option
 @click.pass_context
 def tracker_list(ctx, fmt):
-    """List the trackers of sccli.yaml with their adapter and capabilities."""
+    """List the trackers of sccli.yaml with their adapter, role (intake: where client
+    requests arrive; escalation: a party's tracker) and capabilities."""
     from ..adapters import AdapterLoadError, load_adapter_class
 
     app = app_of(ctx)
@@ -40,6 +42,7 @@ def tracker_list(ctx, fmt):
         rows.append({
             "name": name,
             "adapter": settings.adapter,
+            "role": settings.role,
             "parties": [p.name for p in app.settings.parties.values() if p.tracker == name],
             "capabilities": [k.replace("_", "-") for k, v in caps.items() if v],
             "capability_flags": caps,

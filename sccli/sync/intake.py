@@ -350,7 +350,10 @@ class IntakeSync:
             link, ticket = links.get(ticket_id), store.get_ticket(ticket_id)
             if link is None or ticket is None:
                 continue
-            for event in history(store.events(ticket_id), ticket=ticket).events:
+            h = history(store.events(ticket_id), ticket=ticket)
+            if not h.exists:
+                continue  # its registration was voided
+            for event in h.events:
                 p = event.payload
                 step: str | None
                 if isinstance(p, ev.Note):

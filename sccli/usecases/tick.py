@@ -101,9 +101,10 @@ def tick(ws: Workspace, channels: Channels, dry_run: bool = False) -> TickResult
 def _escalations(ws: Workspace) -> dict[str, list[Escalation]]:
     """Open escalations by ticket: links to a party's tracker (not yet answered known)."""
     by_tracker = {p.tracker: p.name for p in ws.settings.parties.values() if p.tracker}
+    intakes = {n for n, t in ws.settings.trackers.items() if t.role == "intake"}
     out: dict[str, list[Escalation]] = defaultdict(list)
     for link in ws.store.links():
-        if link.state == "open":
+        if link.state == "open" and link.tracker not in intakes:  # a request, not escalated
             out[link.ticket_id].append(Escalation(
                 link.tracker, by_tracker.get(link.tracker), link.remote_id, link.created_at,
                 None))

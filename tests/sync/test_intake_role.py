@@ -203,7 +203,26 @@ def test_ask_without_an_intake_says_nothing_was_sent(ws):
     assert "not sent" in result.stderr and "yourself" in result.stderr
 
 
+def test_an_intake_request_is_no_escalation_for_tick(ws):
+    """A link to an intake is the client's request, not an issue a party must answer:
+    `tick` never reports it as an unanswered escalation."""
+    portal = setup(ws)
+    new_request(portal)
+    sync(ws)
+    ws.env["SCCLI_NOW"] = "2026-12-21T12:00:00+03:00"  # weeks later
+    out = ws.ok("tick", "--dry-run", "--format", "json")
+    assert "reaction-breached" in out.stdout  # tick did look at the ticket
+    assert "escalation-unanswered" not in out.stdout
+
+
 # ------------------------------------------------------------------ configuration
+def test_tracker_list_shows_the_role(ws):
+    setup(ws)
+    rows = {r["name"]: r["role"] for r in ws.ok("tracker", "list", "--format", "json").json()}
+    assert rows == {"portal": "intake", "partner-local": "escalation",
+                    "vendor-local": "escalation"}
+    assert "local tracker at" in ws.ok("tracker", "check", "portal").stdout
+
 def test_a_role_the_adapter_lacks_is_refused_in_one_line(cli):
     bad = CONFIG.format(extra="  gh:\n    adapter: github\n    repo: a/b\n"
                               "    token: env:GH_TOKEN\n    role: intake\n")

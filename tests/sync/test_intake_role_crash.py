@@ -17,7 +17,7 @@ from collections import Counter
 from pathlib import Path
 
 from test_crash import run_sync
-from test_intake import INTAKE, new_request, write_config
+from test_intake_role import INTAKE, new_request, write_config
 
 from sccli.adapters.local import LocalTracker
 from sccli.domain import events as ev
