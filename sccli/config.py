@@ -72,6 +72,12 @@ trackers: {{}}
 #    adapter: github
 #    repo: partner-x/crm-support
 #    token: env:PARTNER_X_GITHUB_TOKEN
+#  portal:                       # where client requests arrive (README "Two roles")
+#    adapter: local              # an intake kept on disk; bpmsoft for the real portal
+#    path: portal
+#    role: intake
+#    accounts:                   # the intake's account → client key
+#      ООО Акме: ACME
 
 # Where `sccli tick` sends its notices (README "Notification channels"); none until set.
 #notify:

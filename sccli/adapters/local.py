@@ -161,9 +161,9 @@ class LocalTracker:
         record = self.load(issue_id)
         if "title" in fields and not (fields["title"] or "").strip():
             raise ValidationError("title cannot be blank", "local")
-        if "state" in fields and fields["state"] not in REQUEST_STATES:
-            raise ValidationError(f"state must be one of {', '.join(REQUEST_STATES)}",
-                                  "local")
+        allowed = REQUEST_STATES if "account" in record else STATES  # a request, an issue
+        if "state" in fields and fields["state"] not in allowed:
+            raise ValidationError(f"state must be one of {', '.join(allowed)}", "local")
         record.update(fields)
         record["updated_at"] = self._stamp()
         self.save(record)

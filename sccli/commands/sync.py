@@ -1,4 +1,5 @@
-"""`sccli sync`, `sccli escalate ID`, `sccli links ID`: tickets ⇄ vendor and partner trackers."""
+"""`sccli sync`, `sccli escalate ID`, `sccli links ID`: tickets ⇄ the intake (the client's
+single window) and the vendor and partner trackers."""
 
 from __future__ import annotations
 
@@ -97,9 +98,13 @@ class Progress:
 @FORMAT_TJ
 @click.pass_context
 def sync(ctx, only, dry_run, relink, yes, wait, budget, overlap, timeout, fmt):
-    """Sync tickets with the vendor's and partners' trackers.
+    """Sync tickets with the intake and with the vendor's and partners' trackers.
 
-    Escalates tickets that routing sends to a party with a tracker, sends public notes
+    Intakes first (role: intake, e.g. the portal): new requests become tickets (an
+    account not mapped under trackers.NAME.accounts is reported: exit 5), the client's
+    messages become answers or notes, and the executor's responses, questions,
+    resolutions, reopenings, rejections and public notes are written back once each.
+    Then escalation trackers: escalates tickets that routing sends to a party with a tracker, sends public notes
     as comments, pulls replies as internal notes and flags issues the owner closed.
     Safe to run from cron: a crash never duplicates, a failing tracker never blocks
     the others.
