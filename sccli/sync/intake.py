@@ -200,7 +200,7 @@ class IntakeSync:
         cursor = store.cursor(name)
         since = cursor - syncer.overlap if cursor else None
         links = {lk.remote_id: lk for lk in store.links(tracker=name)}
-        received = syncer._received(name)
+        received, own, sent = syncer._received(name), syncer._own(name), syncer._sent(name)
         newest, hold = cursor, None
         for request in self.adapter.requests_changed_since(since):
             crash_point("mid-page")
@@ -224,7 +224,8 @@ class IntakeSync:
                 self.adapter.bind(request.id, link.ticket_id)  # idempotent
                 crash_point("after-bind")
             full = self.adapter.request(request.id)
-            self.pull_messages(full, link.ticket_id, received)
+            self.pull_messages(full, link.ticket_id, received,
+                               own.setdefault(link.ticket_id, set()), sent)
             if not self.dry_run:
                 with store.transaction():
                     store.update_link(link.ticket_id, name, syncer.now, state=full.state,
@@ -287,14 +288,14 @@ class IntakeSync:
         crash_point("after-register")
         return added.id
 
-    def pull_messages(self, request: IncomingRequest, ticket: str,
-                      received: set[str]) -> None:
-        """The client's new messages on ``request``: answers or notes (see the module)."""
+    def pull_messages(self, request: IncomingRequest, ticket: str, received: set[str],
+                      own: set[str], sent: set[tuple[str, str, int]]) -> None:
+        """The client's new messages on ``request``: answers or notes (see the module).
+        ``received``: message ids pulled before; ``own``: the ticket's replies sccli
+        recorded; ``sent``: (ticket, tracker, event seq) written back (all read once a run)."""
         from ..usecases import tickets
 
         name, syncer = self.name, self.syncer
-        own = syncer._own(name).get(ticket, set())
-        sent = syncer._sent(name)
         for m in request.messages:
             if m.id in own or m.id in received:
                 continue
@@ -303,6 +304,8 @@ class IntakeSync:
                     and syncer._by_us(self.adapter, m.author_id)):
                 seq = int(m.origin[len(prefix):])  # ours, unrecorded: never pulled back
                 if not self.dry_run and (ticket, name, seq) not in sent:
+                    sent.add((ticket, name, seq))
+                    own.add(m.id)
                     with self.store.transaction():
                         syncer._map(ticket, name, m.id, seq, "out")
                         change = syncer._journal(Changed(name, ticket, "mapped",
