@@ -175,6 +175,18 @@ def test_each_step_is_written_back_once_with_its_status_step(ws):
     assert [c["step"] for c in replies(portal, rid)] == steps  # once each
 
 
+def test_the_reporter_is_checked_against_the_authorized_contact(ws):
+    """Contract: a request "must come from the client's authorized person"; a request from
+    the portal is judged like any ticket (triage flags a stranger, nothing is refused)."""
+    portal = setup(ws)
+    ws.ok("contact", "set", "ACME", "it@acme.example", "--effective", "beginning")
+    new_request(portal)
+    portal.add_request("ООО Акме", "intern@acme.example", "Чужой запрос", BODY)
+    sync(ws)
+    flags = {r["ticket"]: r["flags"] for r in ws.ok("triage", "--format", "json").json()}
+    assert "unauthorized" not in flags["ACME-1"] and "unauthorized" in flags["ACME-2"]
+
+
 def test_dry_run_plans_and_writes_nothing(ws):
     portal = setup(ws)
     rid = new_request(portal)
