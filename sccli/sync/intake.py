@@ -11,7 +11,8 @@ account on the Customer Success Portal" («Заявка направляется
    (``tickets.add_ticket``: secrets moved to the vault before anything is stored, the
    reporter kept for the authorized-contact check, channel, priority and registration time
    from the request); its link is stored in the same transaction, then ``bind`` records
-   the ticket on the request. A request whose account is not mapped to a client
+   the ticket on the request. A request already closed when sccli first sees it (the
+   history a first sync lists) is not registered. A request whose account is not mapped to a client
    (``trackers.NAME.accounts``) is reported, never guessed: the others go on, the run
    exits 5 and the cursor stays at it, so it is read again once the mapping is added;
 3. the client's new messages become answers when the ticket awaits the client (contract:
@@ -206,6 +207,8 @@ class IntakeSync:
             crash_point("mid-page")
             newest = request.updated_at if newest is None else max(newest, request.updated_at)
             link = links.get(request.id)
+            if link is None and request.state == "closed":
+                continue  # closed before sccli saw it (a first sync's history): not a ticket
             if link is None:
                 ticket = self.register(request)
                 if ticket is None:

@@ -37,7 +37,8 @@ class Changed:
 
     ``change`` names it in the journal (created, commented, pulled, mapped, remote-closed,
     remote-reopened, relinked, pull-skipped, recovered-create, recovered-comment,
-    dropped-intent); ``action`` is the planned action it carried out, if any (a
+    dropped-intent; on an intake: registered, answered, replied, recovered-reply);
+    ``action`` is the planned action it carried out, if any (a
     recovery of a crashed run's intent is not a planned action).
     """
 

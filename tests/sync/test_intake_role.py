@@ -187,6 +187,17 @@ def test_the_reporter_is_checked_against_the_authorized_contact(ws):
     assert "unauthorized" not in flags["ACME-1"] and "unauthorized" in flags["ACME-2"]
 
 
+def test_a_request_closed_before_sccli_saw_it_is_not_registered(ws):
+    portal = setup(ws)
+    old = new_request(portal, title="Старая заявка")
+    portal.set_state(old, "closed")
+    new_request(portal)
+    out = sync(ws)
+    assert [c["detail"]["remote"] for c in out["changes"] if c["change"] == "registered"] == [
+        "2"]
+    assert portal.load(old)["ticket"] is None
+
+
 def test_dry_run_plans_and_writes_nothing(ws):
     portal = setup(ws)
     rid = new_request(portal)
