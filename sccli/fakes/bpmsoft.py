@@ -455,13 +455,39 @@ class _Handler(BaseHTTPRequestHandler):
         body: dict[str, Any] = {"@odata.context": self.context(entity)}
         if (query.get("$count") or "").lower() == "true":
             body["@odata.count"] = total
-        body["value"] = [select(r, fields) for r in page]
+        expand = self.expansions(entity, query.get("$expand", ""))
+        body["value"] = [self.expanded(select(r, fields), r, expand) for r in page]
         if fake.next_links and len(page) < len(wanted):
             nxt = dict(query, **{"$skip": str(skip + len(page))})
             if top is not None:
                 nxt["$top"] = str(top - len(page))
             body["@odata.nextLink"] = f"{fake.url}{urlsplit(self.path).path}?{urlencode(nxt)}"
         self.send_json(200, body)
+
+
+    def expansions(self, entity: str, text: str) -> list[tuple[str, str, list[str] | None]]:
+        """``$expand=Account($select=Name,Code),Contact``: (navigation, table, fields)."""
+        out = []
+        for match in re.finditer(r"(\w+)(?:\(\$select=([\w,]+)\))?(?:,|$)", text.strip()):
+            nav = match.group(1)
+            table = _NAVIGATION.get(nav, nav)
+            if nav + "Id" not in COLUMNS[entity] or table not in COLUMNS:
+                raise ODataError(400, f"Could not find a navigation property named '{nav}'.")
+            fields = match.group(2).split(",") if match.group(2) else None
+            out.append((nav, table, fields))
+        return out
+
+    def expanded(self, out: dict[str, Any], row: dict[str, Any],
+                 expand: list[tuple[str, str, list[str] | None]]) -> dict[str, Any]:
+        for nav, table, fields in expand:
+            target = self.fake.data.tables[table].get(str(row.get(nav + "Id") or ""))
+            out[nav] = None if target is None else select(target, fields)
+        return out
+
+
+_NAVIGATION = {"Owner": "Contact", "CreatedBy": "Contact", "ModifiedBy": "Contact",
+               "Status": "CaseStatus", "Priority": "CasePriority", "Origin": "CaseOrigin",
+               "Entity": "Case"}
 
 
 def main(argv: list[str] | None = None) -> None:
