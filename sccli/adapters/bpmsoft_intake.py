@@ -81,7 +81,8 @@ class IntakeRole:
         seen: set[str] = set()
         for row in self.session.changed("Case", "ModifiedOn", start, CASE_COLUMNS,
                                         self.page_size, expand=CASE_EXPAND):
-            seen.add(str(row["Id"]).lower())
+            if start is not None:  # a full read needs no second look (memory stays flat)
+                seen.add(str(row["Id"]).lower())
             yield self.incoming(row)
         if start is None or not self.config.get("watch_messages", True):
             return

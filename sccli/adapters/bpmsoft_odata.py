@@ -265,7 +265,10 @@ class BpmSession:
             last = parse(last_rows[-1].get(column))
             if cursor is None or last > cursor:
                 cursor = last
-                offset = len([r for r in last_rows if parse(r.get(column)) == last])
+                at_last = [r for r in last_rows if parse(r.get(column)) == last]
+                offset = len(at_last)
+                # only rows at the new cursor can come back: memory stays flat
+                seen = {(r.get("Id"), r.get(column)) for r in at_last}
             else:
                 offset += read
 
