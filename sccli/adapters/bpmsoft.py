@@ -103,6 +103,7 @@ class BpmSoftAdapter(IntakeRole, Adapter, Intake):
         super().__init__(name, config, http_factory, secret)
         self.entities = {**ENTITY_DEFAULTS, **(self.config.get("entities") or {})}
         self.escalation = dict(self.config.get("escalation") or {})
+        self.hidden = bool(self.config.get("hidden_markers", True))
         self.page_size = int(self.config.get("page_size") or 500)
         self.base = self.config["url"].rstrip("/")
         self.session = BpmSession(self.base, http_factory, f"bpmsoft {name}", secret,
@@ -111,10 +112,6 @@ class BpmSoftAdapter(IntakeRole, Adapter, Intake):
         self._account: str | None = None
 
     # ------------------------------------------------------------------ helpers
-    @property
-    def hidden(self) -> bool:
-        return bool(self.config.get("hidden_markers", True))
-
     def _case_url(self, case_id: str) -> str:
         return f"{self.session.site}/0/Nui/ViewModule.aspx#CardModuleV2/CasePage/edit/{case_id}"
 

@@ -14,7 +14,7 @@ client requests, the executor's answers written back (see ``sccli.adapters.intak
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,11 +22,12 @@ from sccli.adapters.base import (
     RemoteComment,
     comment_marker,
     issue_marker,
+    parse_comment_marker,
     parse_issue_marker,
     strip_markers,
     with_marker,
 )
-from sccli.adapters.bpmsoft_odata import parse
+from sccli.adapters.bpmsoft_odata import parse, quote
 from sccli.adapters.intake import STEPS, IncomingRequest
 
 _DEADLINES = (("response", "ResponseDate"), ("solution", "SolutionDate"),
@@ -41,6 +42,16 @@ class IntakeRole:
     entities: dict[str, str]
     config: dict[str, Any]
     page_size: int
+    hidden: bool
+    # the adapter's helpers (declared, not defined: the adapter's own are found)
+    account: Callable[[], str]
+    attachments: Callable[[str], list[dict[str, Any]]]
+    _case: Callable[[str], dict[str, Any]]
+    _case_url: Callable[[str], str]
+    _comment: Callable[[Mapping[str, Any]], RemoteComment]
+    _messages: Callable[..., list[dict[str, Any]]]
+    _post_message: Callable[..., dict[str, Any]]
+    _visible: Callable[[Mapping[str, Any]], bool]
 
     def _client_key(self, account: Mapping[str, Any] | None) -> str:
         if not account:
@@ -58,7 +69,7 @@ class IntakeRole:
         deadlines = {key: parse(row[col]) for key, col in _DEADLINES if row.get(col)}
         return IncomingRequest(
             id=str(row["Id"]), number=str(row.get("Number") or ""),
-            url=self._case_url(str(row["Id"])),  # type: ignore[attr-defined]
+            url=self._case_url(str(row["Id"])),
             account=self._client_key(row.get("Account")),
             reporter=str(contact.get("Email") or ""),
             registered_at=parse(row.get("RegisteredOn") or row.get("CreatedOn")),
@@ -93,23 +104,21 @@ class IntakeRole:
             if case and case not in seen:
                 newest[case] = max(newest.get(case, start), parse(row.get("CreatedOn")))
         for case, stamp in sorted(newest.items(), key=lambda kv: (kv[1], kv[0])):
-            yield self.incoming(self._case(case), updated_at=stamp)  # type: ignore[attr-defined]
+            yield self.incoming(self._case(case), updated_at=stamp)
 
     def request(self, request_id: str) -> IncomingRequest:
         """One case with its client-visible messages, file names and sccli's ticket."""
-        row = self._case(request_id)  # type: ignore[attr-defined]
-        messages = tuple(
-            self._comment(m) for m in self._messages(request_id)  # type: ignore[attr-defined]
-            if self._visible(m))  # type: ignore[attr-defined]
-        files = tuple(str(f.get("Name") or "") for f in
-                      self.attachments(request_id))  # type: ignore[attr-defined]
+        row = self._case(request_id)
+        messages = tuple(self._comment(m) for m in self._messages(request_id)
+                         if self._visible(m))
+        files = tuple(str(f.get("Name") or "") for f in self.attachments(request_id))
         return self.incoming(row, messages, files, self._bound(request_id))
 
     def _bound(self, request_id: str) -> str | None:
         """The ticket named by sccli's own feed post on the case (None: not bound)."""
-        me = self.account()  # type: ignore[attr-defined]
+        me = self.account()
         found = None
-        for row in self._messages(request_id, self.entities["feed"]):  # type: ignore[attr-defined]
+        for row in self._messages(request_id, self.entities["feed"]):
             ticket = parse_issue_marker(row.get("Message"))
             if ticket and str(row.get("CreatedById") or "").lower() == me:
                 found = ticket
@@ -120,21 +129,39 @@ class IntakeRole:
         if self._bound(request_id) == ticket:
             return
         text = with_marker(f"sccli ticket {ticket}", issue_marker(ticket, hidden=False))
-        self._post_message(self.entities["feed"], request_id, text)  # type: ignore[attr-defined]
+        self._post_message(self.entities["feed"], request_id, text)
+
+    def _written(self, request_id: str, origin: str) -> dict[str, Any] | None:
+        """sccli's message for ``origin`` on the case, if a run wrote it already (a crash
+        after the write, before sync recorded it): a repeated ``reply`` then only moves
+        the status, so each answer reaches the client once."""
+        needle = quote(f"sccli:origin={origin}")
+        rows = self.session.rows(
+            self.entities["portal_message"], page=self.page_size, orderby="CreatedOn asc,Id asc",
+            filter=f"EntityId eq {str(request_id).lower()} and contains(Message,{needle})")
+        known = not self.session.oauth or self.config.get("user")
+        mine = self.account() if known else None
+        for row in rows:
+            if parse_comment_marker(row.get("Message")) == origin and (
+                    mine is None or str(row.get("CreatedById") or "").lower() == mine):
+                return row
+        return None
 
     def reply(self, request_id: str, body: str, origin: str, step: str | None
               ) -> RemoteComment:
-        """A customer-visible portal message ending in ``origin``'s marker; then, for
-        ``step``, the case's status as the status flags say (see ``Lookups.status_for``)."""
+        """A customer-visible portal message ending in ``origin``'s marker (unless sccli's
+        message for ``origin`` is there already); then, for ``step``, the case's status as
+        the status flags say (see ``Lookups.status_for``)."""
         if step is not None and step not in STEPS:
             raise ValueError(f"unknown step {step!r}")
         status = self.lookups.status_for(step) if step else None  # fail before writing
-        text = with_marker(body, comment_marker(origin,
-                                                self.hidden))  # type: ignore[attr-defined]
-        row = self._post_message(  # type: ignore[attr-defined]
-            self.entities["portal_message"], request_id, text,
-            FromPortal=False, HideOnPortal=False)
+        row = self._written(request_id, origin)
+        if row is None:
+            text = with_marker(body, comment_marker(origin, self.hidden))
+            row = self._post_message(
+                self.entities["portal_message"], request_id, text,
+                FromPortal=False, HideOnPortal=False)
         if status is not None:
             self.session.call("PATCH", f"Case({str(request_id).lower()})",
                               json={"StatusId": status}, expect=(200, 204))
-        return self._comment(row)  # type: ignore[attr-defined]
+        return self._comment(row)

@@ -329,3 +329,29 @@ def test_attachments_download_with_a_size_cap(server, portal):
     assert portal.download(file_id) == b"x" * 100
     with pytest.raises(ValidationError, match="above the cap"):
         portal.download(file_id, max_bytes=10)
+
+
+def test_a_repeated_reply_writes_the_message_once_and_moves_the_status(server, portal):
+    """After a crash between the message and the status, sync replies again: the client
+    sees the answer once."""
+    _, _, case = seed(server)
+    portal.reply(case["Id"], "Уточните версию.", "ROM-1/e5", None)
+    portal.reply(case["Id"], "Уточните версию.", "ROM-1/e5", "asked")
+    assert len(server.data.messages(case["Id"])) == 1
+    assert server.data.tables["Case"][case["Id"]]["StatusId"] == ASKED
+    someone = server.data.add_user("someone.else")
+    server.data.add_message("PortalMessage", case["Id"], "<!-- sccli:origin=ROM-1/e6 -->",
+                            someone)  # typed by a person: not ours
+    portal.reply(case["Id"], "Ответ", "ROM-1/e6", None)
+    assert len(server.data.messages(case["Id"])) == 3
+
+
+def test_a_write_after_a_login_page_redirect_is_sent_once(server, portal):
+    _, _, case = seed(server)
+    server.expiry = "redirect"
+    portal.check()
+    server.expire_sessions()
+    portal.reply(case["Id"], "Ответ после истечения сессии", "ROM-1/e7", "responded")
+    assert [m["Message"].split("\n")[0] for m in server.data.messages(case["Id"])] == [
+        "Ответ после истечения сессии"]
+    assert server.data.tables["Case"][case["Id"]]["StatusId"] == IN_PROGRESS
