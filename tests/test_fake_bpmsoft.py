@@ -107,12 +107,12 @@ def test_the_22_status_variant():
 
 def test_filters_order_paging_count_and_select(server):
     session, _ = login(server)
-    acme = server.data.add_account("ACME")
+    acme = server.db.add_account("ACME")
     ids = []
     for n in range(5):
-        ids.append(server.data.add_case(f"Case {n}", account_id=acme if n % 2 else None)["Id"])
-        server.data.advance(1)
-    stamp = server.data.tables["Case"][ids[2]]["ModifiedOn"].strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3]
+        ids.append(server.db.add_case(f"Case {n}", account_id=acme if n % 2 else None)["Id"])
+        server.db.advance(1)
+    stamp = server.db.tables["Case"][ids[2]]["ModifiedOn"].strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3]
     answer = get(server, session, "Case", **{
         "$filter": f"ModifiedOn ge {stamp}Z and AccountId eq {acme}",
         "$orderby": "ModifiedOn asc,Id asc", "$select": "Id,Subject", "$count": "true"})
@@ -140,7 +140,7 @@ def test_the_row_cap_and_optional_next_links(server):
     session, _ = login(server)
     server.max_rows = 3
     for n in range(7):
-        server.data.add_case(f"c{n}")
+        server.db.add_case(f"c{n}")
     assert len(get(server, session, "Case").json()["value"]) == 3
     server.next_links = True
     seen, url = [], f"{server.url}/0/odata/Case?$orderby=Id asc"
@@ -162,7 +162,7 @@ def test_create_case_messages_with_either_schema_column_and_patch(server):
         posted = session.post(f"{server.url}/0/odata/PortalMessage", headers=headers(session),
                               json={column: value, "EntityId": case["Id"], "Message": column})
         assert posted.status_code == 201, posted.text
-    assert [m["Message"] for m in server.data.messages(case["Id"])] == [
+    assert [m["Message"] for m in server.db.messages(case["Id"])] == [
         "EntitySchemaUId", "EntitySchemaName"]
     history = get(server, session, "CaseMessageHistory",
                   **{"$filter": f"CaseId eq {case['Id']}"}).json()["value"]
@@ -175,7 +175,7 @@ def test_create_case_messages_with_either_schema_column_and_patch(server):
     patched = session.patch(f"{server.url}/0/odata/Case({case['Id']})",
                             json={"StatusId": STATUS_CLOSED}, headers=headers(session))
     assert patched.status_code == 204
-    assert server.data.tables["Case"][case["Id"]]["StatusId"] == STATUS_CLOSED
+    assert server.db.tables["Case"][case["Id"]]["StatusId"] == STATUS_CLOSED
     empty = session.post(f"{server.url}/0/odata/Case", json={"Subject": ""},
                          headers=headers(session))
     assert empty.status_code == 400 and "Subject" in empty.json()["error"]["message"]
@@ -211,14 +211,14 @@ def test_no_odata_permission_and_oauth(server):
 
 def test_client_messages_and_files_are_seeded_for_tests(server):
     session, _ = login(server)
-    acme = server.data.add_account("ACME")
-    anna = server.data.add_contact("Anna", "anna@acme.example", acme)
-    case = server.data.add_case("Отчёт", account_id=acme, contact_id=anna)
+    acme = server.db.add_account("ACME")
+    anna = server.db.add_contact("Anna", "anna@acme.example", acme)
+    case = server.db.add_case("Отчёт", account_id=acme, contact_id=anna)
     before = case["ModifiedOn"]
-    server.data.advance(5)
-    server.data.client_message(case["Id"], "Вот скриншот")
-    file_id = server.data.add_file(case["Id"], "screen.png", b"\x89PNG")
-    assert server.data.tables["Case"][case["Id"]]["ModifiedOn"] > before
+    server.db.advance(5)
+    server.db.client_message(case["Id"], "Вот скриншот")
+    file_id = server.db.add_file(case["Id"], "screen.png", b"\x89PNG")
+    assert server.db.tables["Case"][case["Id"]]["ModifiedOn"] > before
     msgs = get(server, session, "PortalMessage", **{"$filter": f"EntityId eq {case['Id']}"})
     assert msgs.json()["value"][0]["FromPortal"] is True
     assert get(server, session, f"CaseFile({file_id})/Data").content == b"\x89PNG"

@@ -11,7 +11,7 @@ documented OData error body. Where the research is unsure, both behaviours are s
 
     server = FakeBpmSoft().start()       # a real server on 127.0.0.1, a free port
     server.url                           # http://127.0.0.1:PORT (the site, without /0)
-    server.data.add_case("Не работает", account_id=...)
+    server.db.add_case("Не работает", account_id=...)
     server.stop()
 
 ``python -m sccli.fakes.bpmsoft --port 8090`` runs one in the foreground.
@@ -68,9 +68,9 @@ class FakeBpmSoft:
         self.max_rows = max_rows  # MaxEntityRowCount
         self.next_links = next_links  # emit @odata.nextLink when rows remain
         self.schema_columns = frozenset(schema_columns)
-        self.data = BpmData(statuses)
+        self.db = BpmData(statuses)
         self.passwords = {login: password}
-        self.data.add_user(login, "Supervisor")
+        self.db.add_user(login, "Supervisor")
         self.clients: dict[str, tuple[str, str]] = {}  # OAuth client id → (secret, login)
         self.sessions: dict[str, Session] = {}
         self.tokens: dict[str, str] = {}
@@ -113,7 +113,7 @@ class FakeBpmSoft:
         self.passwords[login] = password
         if not odata:
             self.no_odata.add(login)
-        return self.data.add_user(login)
+        return self.db.add_user(login)
 
     def add_client(self, client_id: str, secret: str, login: str = "Supervisor") -> None:
         self.clients[client_id] = (secret, login)
@@ -351,7 +351,7 @@ def seed(server: FakeBpmSoft, cases: int) -> None:
     """``cases`` portal cases of one account and contact, a second apart, the newest now."""
     if not cases:
         return
-    data = server.data
+    data = server.db
     account = data.add_account("ООО Ромашка", "ROM")
     contact = data.add_contact("Анна Петрова", "anna@romashka.example", account)
     data.advance(-cases)

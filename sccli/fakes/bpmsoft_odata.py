@@ -25,7 +25,7 @@ class ODataHandler:
     body: Any
 
     def odata(self, rest: str, query: dict[str, str], login: str) -> None:
-        data = self.fake.data
+        data = self.fake.db
         if rest == "$metadata":
             xml = ('<?xml version="1.0" encoding="utf-8"?><edmx:Edmx Version="4.0" '
                    'xmlns:edmx="http://docs.oasis-open.org/odata/ns/edmx"/>')
@@ -79,7 +79,7 @@ class ODataHandler:
         return fields
 
     def create(self, entity: str, by: str | None) -> None:
-        data = self.fake.data
+        data = self.fake.db
         if entity not in WRITABLE:
             raise ODataError(405, f"Inserting into {entity} is not allowed for this user.")
         fields = self.json_body(entity)
@@ -104,8 +104,8 @@ class ODataHandler:
 
     def collection(self, entity: str, query: dict[str, str], count_only: bool) -> None:
         fake, columns = self.fake, COLUMNS[entity]
-        with fake.data.lock:
-            rows = list(fake.data.tables[entity].values())
+        with fake.db.lock:
+            rows = list(fake.db.tables[entity].values())
         if query.get("$filter"):
             keep = parse_filter(query["$filter"], columns)
             rows = [r for r in rows if keep(r)]
@@ -154,7 +154,7 @@ class ODataHandler:
     def expanded(self, out: dict[str, Any], row: dict[str, Any],
                  expand: list[tuple[str, str, list[str] | None]]) -> dict[str, Any]:
         for nav, table, fields in expand:
-            target = self.fake.data.tables[table].get(str(row.get(nav + "Id") or ""))
+            target = self.fake.db.tables[table].get(str(row.get(nav + "Id") or ""))
             out[nav] = None if target is None else select(target, fields)
         return out
 

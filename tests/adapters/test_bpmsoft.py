@@ -33,20 +33,20 @@ class Backend:
 
     def __init__(self, server: FakeBpmSoft, factory: HttpFactory):
         self.server, self.factory, self.secret = server, factory, PASSWORD
-        self.engineer = server.data.add_user("vendor.engineer", "Vendor Engineer")
+        self.engineer = server.db.add_user("vendor.engineer", "Vendor Engineer")
 
     def human_issue(self, title, body=""):
-        return self.server.data.add_case(title, body, by=self.engineer)["Id"]
+        return self.server.db.add_case(title, body, by=self.engineer)["Id"]
 
     def human_comment(self, issue_id, body, author="alice"):
-        self.server.data.add_message("PortalMessage", issue_id, body, self.engineer)
+        self.server.db.add_message("PortalMessage", issue_id, body, self.engineer)
 
     def human_close(self, issue_id):
-        self.server.data.update("Case", issue_id, {"StatusId": self.server.data.status(
+        self.server.db.update("Case", issue_id, {"StatusId": self.server.db.status(
             "Закрыто")["Id"]}, self.engineer)
 
     def tick(self):
-        self.server.data.advance(2)
+        self.server.db.advance(2)
 
     def bad_credentials(self):
         return make_adapter(self.server, self.factory, password="wrong-secret-value")
@@ -182,7 +182,7 @@ def test_429_with_retry_after_is_waited_and_retried(server, portal, time):
 
 # ---------------------------------------------------------------------- intake
 def seed(server):
-    data = server.data
+    data = server.db
     romashka = data.add_account("ООО Ромашка", "ROM")
     anna = data.add_contact("Анна Петрова", "anna@romashka.ru", romashka)
     case = data.add_case("Не формируется отчёт", "Пароль от тестовой базы: Qwerty123!",
@@ -205,8 +205,8 @@ def test_a_new_case_becomes_an_incoming_request(server, portal):
 
 def test_an_unmapped_account_is_named_by_its_code_not_guessed(server, factory):
     seed(server)
-    other = server.data.add_account("ЗАО Неизвестно", "UNK")
-    server.data.add_case("Вопрос", account_id=other, origin=CALL_ORIGIN)
+    other = server.db.add_account("ЗАО Неизвестно", "UNK")
+    server.db.add_case("Вопрос", account_id=other, origin=CALL_ORIGIN)
     adapter = make_adapter(server, factory)
     got = {r.title: r for r in adapter.requests_changed_since(None)}
     assert got["Вопрос"].account == "UNK" and got["Вопрос"].channel == "phone"
@@ -215,27 +215,27 @@ def test_an_unmapped_account_is_named_by_its_code_not_guessed(server, factory):
 
 def test_reading_uses_an_unquoted_utc_date_an_overlap_and_a_stable_order(server, portal):
     seed(server)
-    since = server.data.now()
-    server.data.advance(1)
+    since = server.db.now()
+    server.db.advance(1)
     list(portal.requests_changed_since(since))
     case_query = next(p for m, p, _ in server.log if "/odata/Case?" in p)
     assert "ModifiedOn+ge+20" in case_query and "%27" not in case_query.split("filter")[1][:40]
     assert "ModifiedOn+asc%2CId+asc" in case_query and "select=" in case_query
-    assert list(portal.requests_changed_since(server.data.now() + timedelta(hours=1))) == []
+    assert list(portal.requests_changed_since(server.db.now() + timedelta(hours=1))) == []
 
 
 def test_client_messages_reply_with_status_and_binding(server, portal):
     _, _, case = seed(server)
-    server.data.client_message(case["Id"], "Скриншот приложен")
-    server.data.add_file(case["Id"], "screen.png", b"png")
+    server.db.client_message(case["Id"], "Скриншот приложен")
+    server.db.add_file(case["Id"], "screen.png", b"png")
     portal.bind(case["Id"], "ROM-1")
     portal.bind(case["Id"], "ROM-1")  # idempotent
-    feed = server.data.messages(case["Id"], "SocialMessage")
+    feed = server.db.messages(case["Id"], "SocialMessage")
     assert len(feed) == 1 and "sccli:ticket=ROM-1" in feed[0]["Message"]
     comment = portal.reply(case["Id"], "Уточните версию, пожалуйста.", "ROM-1/e3", "asked")
     assert comment.origin == "ROM-1/e3" and comment.body == "Уточните версию, пожалуйста."
-    assert server.data.tables["Case"][case["Id"]]["StatusId"] == ASKED
-    written = server.data.messages(case["Id"])[-1]
+    assert server.db.tables["Case"][case["Id"]]["StatusId"] == ASKED
+    written = server.db.messages(case["Id"])[-1]
     assert written["FromPortal"] is False and "sccli:origin=ROM-1/e3" in written["Message"]
     got = portal.request(case["Id"])
     assert got.ticket == "ROM-1" and got.state == "paused" and got.attachments == ("screen.png",)
@@ -248,32 +248,32 @@ def test_client_messages_reply_with_status_and_binding(server, portal):
 
 def test_a_message_without_a_case_change_is_still_found(server, portal):
     _, _, case = seed(server)
-    server.data.touch_case_on_message = False
-    since = server.data.now() + timedelta(minutes=10)
-    server.data.advance(900)
-    server.data.client_message(case["Id"], "Ответ клиента")
+    server.db.touch_case_on_message = False
+    since = server.db.now() + timedelta(minutes=10)
+    server.db.advance(900)
+    server.db.client_message(case["Id"], "Ответ клиента")
     [got] = list(portal.requests_changed_since(since))
     assert got.id == case["Id"] and got.updated_at >= since
 
 
 def test_renamed_statuses_of_bpmsoft_22_are_read_by_flags(factory):
     with FakeBpmSoft(password=PASSWORD, statuses="22") as server:
-        case = server.data.add_case("x")
+        case = server.db.add_case("x")
         paused = next(r for r in STATUSES_22 if r[1] == "Ожидает вендора")
-        server.data.update("Case", case["Id"], {"StatusId": paused[0]}, None)
+        server.db.update("Case", case["Id"], {"StatusId": paused[0]}, None)
         adapter = make_adapter(server, factory)
         assert next(adapter.requests_changed_since(None)).state == "paused"
         adapter.reply(case["Id"], "Взяли в работу", "T-1/e1", "responded")
-        assert server.data.tables["Case"][case["Id"]]["StatusId"] == IN_PROGRESS
+        assert server.db.tables["Case"][case["Id"]]["StatusId"] == IN_PROGRESS
         adapter.reply(case["Id"], "Переоткрыто", "T-1/e2", "reopened")
-        status = server.data.status(server.data.tables["Case"][case["Id"]]["StatusId"])
+        status = server.db.status(server.db.tables["Case"][case["Id"]]["StatusId"])
         assert status["Name"] == "Получен ответ"
 
 
 def test_a_missing_documented_status_falls_back_to_the_flags(server, portal):
     _, _, case = seed(server)
-    del server.data.tables["CaseStatus"][RESOLVED]
-    server.data._put("CaseStatus", {"Name": "Выполнено", "IsResolved": True, "IsFinal": False,
+    del server.db.tables["CaseStatus"][RESOLVED]
+    server.db._put("CaseStatus", {"Name": "Выполнено", "IsResolved": True, "IsFinal": False,
                                     "IsPaused": False, "StageNumber": 4})
     portal.reply(case["Id"], "Готово", "T-2/e1", "resolved")
     assert portal.request(case["Id"]).status_name == "Выполнено"
@@ -283,9 +283,9 @@ def test_a_missing_documented_status_falls_back_to_the_flags(server, portal):
 def test_paging_over_the_row_cap(factory, next_links):
     with FakeBpmSoft(password=PASSWORD, max_rows=7, next_links=next_links) as server:
         for n in range(40):
-            server.data.add_case(f"c{n}")
+            server.db.add_case(f"c{n}")
             if n % 3 == 0:
-                server.data.advance(0.01)
+                server.db.advance(0.01)
         adapter = make_adapter(server, factory, page_size=10)  # above the server's cap
         got = [r.title for r in adapter.requests_changed_since(None)]
         assert sorted(got) == sorted(f"c{n}" for n in range(40)) and len(got) == 40
@@ -294,14 +294,14 @@ def test_paging_over_the_row_cap(factory, next_links):
 def test_an_edit_while_paging_loses_nothing(server, factory):
     ids = []
     for n in range(9):  # a row jumping to the end must not shift an unread one away
-        ids.append(server.data.add_case(f"c{n}")["Id"])
-        server.data.advance(0.01)
+        ids.append(server.db.add_case(f"c{n}")["Id"])
+        server.db.advance(0.01)
     adapter = make_adapter(server, factory, page_size=3)
     seen = []
     for request in adapter.requests_changed_since(None):
         seen.append(request.id)
         if len(seen) == 1:
-            server.data.update("Case", ids[0], {"Subject": "edited"}, None)
+            server.db.update("Case", ids[0], {"Subject": "edited"}, None)
     assert set(ids) <= set(seen)
 
 
@@ -311,21 +311,21 @@ def test_messages_with_either_schema_column(server, factory):
     adapter = make_adapter(server, factory)
     adapter.reply(case["Id"], "Ответ", "T-3/e1", None)
     assert adapter.entities["schema_column"] == "EntitySchemaName"
-    assert server.data.messages(case["Id"])[-1]["Message"].startswith("Ответ")
+    assert server.db.messages(case["Id"])[-1]["Message"].startswith("Ответ")
 
 
 def test_an_unknown_step_status_is_refused_before_writing(server, portal):
     _, _, case = seed(server)
-    for sid in [r["Id"] for r in server.data.rows("CaseStatus") if r["IsPaused"]]:
-        del server.data.tables["CaseStatus"][sid]
+    for sid in [r["Id"] for r in server.db.rows("CaseStatus") if r["IsPaused"]]:
+        del server.db.tables["CaseStatus"][sid]
     with pytest.raises(ValidationError, match="statuses.asked"):
         portal.reply(case["Id"], "?", "T-4/e1", "asked")
-    assert server.data.messages(case["Id"]) == []
+    assert server.db.messages(case["Id"]) == []
 
 
 def test_attachments_download_with_a_size_cap(server, portal):
     _, _, case = seed(server)
-    file_id = server.data.add_file(case["Id"], "dump.log", b"x" * 100)
+    file_id = server.db.add_file(case["Id"], "dump.log", b"x" * 100)
     assert portal.download(file_id) == b"x" * 100
     with pytest.raises(ValidationError, match="above the cap"):
         portal.download(file_id, max_bytes=10)
@@ -337,13 +337,13 @@ def test_a_repeated_reply_writes_the_message_once_and_moves_the_status(server, p
     _, _, case = seed(server)
     portal.reply(case["Id"], "Уточните версию.", "ROM-1/e5", None)
     portal.reply(case["Id"], "Уточните версию.", "ROM-1/e5", "asked")
-    assert len(server.data.messages(case["Id"])) == 1
-    assert server.data.tables["Case"][case["Id"]]["StatusId"] == ASKED
-    someone = server.data.add_user("someone.else")
-    server.data.add_message("PortalMessage", case["Id"], "<!-- sccli:origin=ROM-1/e6 -->",
+    assert len(server.db.messages(case["Id"])) == 1
+    assert server.db.tables["Case"][case["Id"]]["StatusId"] == ASKED
+    someone = server.db.add_user("someone.else")
+    server.db.add_message("PortalMessage", case["Id"], "<!-- sccli:origin=ROM-1/e6 -->",
                             someone)  # typed by a person: not ours
     portal.reply(case["Id"], "Ответ", "ROM-1/e6", None)
-    assert len(server.data.messages(case["Id"])) == 3
+    assert len(server.db.messages(case["Id"])) == 3
 
 
 def test_a_write_after_a_login_page_redirect_is_sent_once(server, portal):
@@ -352,6 +352,6 @@ def test_a_write_after_a_login_page_redirect_is_sent_once(server, portal):
     portal.check()
     server.expire_sessions()
     portal.reply(case["Id"], "Ответ после истечения сессии", "ROM-1/e7", "responded")
-    assert [m["Message"].split("\n")[0] for m in server.data.messages(case["Id"])] == [
+    assert [m["Message"].split("\n")[0] for m in server.db.messages(case["Id"])] == [
         "Ответ после истечения сессии"]
-    assert server.data.tables["Case"][case["Id"]]["StatusId"] == IN_PROGRESS
+    assert server.db.tables["Case"][case["Id"]]["StatusId"] == IN_PROGRESS
