@@ -46,6 +46,18 @@ STEP_STATUSES = {
     "rejected": "6e5f4218-f46b-1410-fe9a-0050ba5d6c38",  # Отменено (IsFinal)
     "closed": "3e7f420c-f46b-1410-fc9a-0050ba5d6c38",  # Закрыто (IsFinal)
 }
+# Name fallbacks (Russian and English), for an installation whose rows have other GUIDs.
+ORIGIN_NAMES = {
+    "звонок": "phone", "call": "phone", "email": "email", "e-mail": "email",
+    "портал самообслуживания": "portal", "portal": "portal", "self-service portal": "portal",
+    "чат": "messenger", "chat": "messenger", "форум": "portal", "forum": "portal",
+    "обнаружен сотрудником": "phone", "internal": "phone", "личный визит": "phone",
+    "personal visit": "phone", "сайт": "portal", "site": "portal",
+    "социальные сети": "messenger", "social networks": "messenger",
+}
+PRIORITY_NAMES = {"критический": "critical", "critical": "critical", "высокий": "high",
+                  "high": "high", "средний": "medium", "medium": "medium", "низкий": "low",
+                  "low": "low"}
 STEP_FLAGS = {"responded": "open", "reopened": "open", "asked": "paused",
               "resolved": "resolved", "rejected": "closed", "closed": "closed"}
 
@@ -109,7 +121,8 @@ class Lookups:
         if key in mapped:
             return mapped[key]
         row = self.table("CasePriority", "Id,Name,Priority").get(key) or {}
-        return _BY_ORDINAL.get(row.get("Priority"))  # type: ignore[arg-type]
+        by_name = PRIORITY_NAMES.get(str(row.get("Name") or "").strip().lower())
+        return by_name or _BY_ORDINAL.get(row.get("Priority"))  # type: ignore[arg-type]
 
     def priority_id(self, priority: str) -> str:
         mapped = {**PRIORITIES, **{k.lower(): v for k, v in
@@ -129,4 +142,7 @@ class Lookups:
         key = str(origin_id or "").lower()
         mapped = {**ORIGINS, **{k.lower(): v for k, v in
                                 (self.config.get("origins") or {}).items()}}
-        return mapped.get(key)
+        if not key or key in mapped:
+            return mapped.get(key)
+        row = self.table("CaseOrigin", "Id,Name").get(key) or {}
+        return ORIGIN_NAMES.get(str(row.get("Name") or "").strip().lower())

@@ -181,7 +181,7 @@ class BpmSession:
             if status in expect:
                 self.root_known = True
                 return resp
-            message = odata_message(resp)
+            message = self.http.redact(odata_message(resp))
             detail = f"{where}: HTTP {status}" + (f": {message}" if message else "")
             if status == 403:
                 raise AuthError(f"{detail} ({ODATA_PERMISSION})", self.name)

@@ -355,3 +355,12 @@ def test_a_write_after_a_login_page_redirect_is_sent_once(server, portal):
     assert [m["Message"].split("\n")[0] for m in server.db.messages(case["Id"])] == [
         "Ответ после истечения сессии"]
     assert server.db.tables["Case"][case["Id"]]["StatusId"] == IN_PROGRESS
+
+
+def test_lookup_rows_with_other_guids_map_by_their_names(server, portal):
+    _, _, case = seed(server)
+    chat = server.db._put("CaseOrigin", {"Name": "Чат"})["Id"]
+    urgent = server.db._put("CasePriority", {"Name": "Критический", "Priority": 9})["Id"]
+    server.db.update("Case", case["Id"], {"OriginId": chat, "PriorityId": urgent}, None)
+    got = portal.request(case["Id"])
+    assert got.channel == "messenger" and got.priority == "critical"
