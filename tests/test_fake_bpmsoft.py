@@ -222,3 +222,16 @@ def test_client_messages_and_files_are_seeded_for_tests(server):
     msgs = get(server, session, "PortalMessage", **{"$filter": f"EntityId eq {case['Id']}"})
     assert msgs.json()["value"][0]["FromPortal"] is True
     assert get(server, session, f"CaseFile({file_id})/Data").content == b"\x89PNG"
+
+
+def test_expand_brings_the_account_and_contact_in_the_same_request(server):
+    session, _ = login(server)
+    acme = server.db.add_account("ACME", "AC")
+    anna = server.db.add_contact("Anna", "anna@acme.example", acme)
+    server.db.add_case("x", account_id=acme, contact_id=anna)
+    row = get(server, session, "Case", **{
+        "$select": "Id", "$expand": "Account($select=Name,Code),Contact($select=Email)"}
+    ).json()["value"][0]
+    assert row["Account"] == {"Name": "ACME", "Code": "AC"}
+    assert row["Contact"] == {"Email": "anna@acme.example"}
+    assert get(server, session, "Case", **{"$expand": "Nope"}).status_code == 400
