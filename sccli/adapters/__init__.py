@@ -17,8 +17,9 @@ if TYPE_CHECKING:  # pragma: no cover
 
 GROUP = "sccli.adapters"
 
-# Used only while the package is not installed with its entry points (a source checkout).
+# Always available; installed entry points add third-party kinds (or override these).
 BUILTINS = {
+    "bpmsoft": "sccli.adapters.bpmsoft:BpmSoftAdapter",
     "github": "sccli.adapters.github:GitHubAdapter",
     "local": "sccli.adapters.local:LocalAdapter",
     "redmine": "sccli.adapters.redmine:RedmineAdapter",
@@ -37,7 +38,8 @@ class UnknownAdapter(AdapterLoadError):
 
 def _registered() -> dict[str, str]:
     found = {ep.name: ep.value for ep in entry_points(group=GROUP)}
-    return found or dict(BUILTINS)
+    # The built-ins always: an installed copy older than this source may not list them all.
+    return {**BUILTINS, **found}
 
 
 def available_kinds() -> list[str]:

@@ -259,11 +259,13 @@ class HttpClient:
         json: Any = None,
         expect: Iterable[int] = (200,),
         idempotent: bool | None = None,
+        data: Any = None,
     ) -> requests.Response:
         """Send with retries; return the response (a cached one on 304) or raise.
 
         ``idempotent`` overrides the method's default: Redmine adds a note with PUT, which
-        must not be repeated after a lost answer.
+        must not be repeated after a lost answer. ``data``: a form body (an OAuth token
+        request) instead of ``json``.
         """
         method = method.upper()
         url = self.url(path_or_url)
@@ -283,7 +285,8 @@ class HttpClient:
             started = f.clock()
             try:
                 resp = self.session.request(
-                    method, url, params=params, json=json, headers=headers, timeout=timeout
+                    method, url, params=params, json=json, data=data, headers=headers,
+                    timeout=timeout,
                 )
             except (requests.ConnectionError, requests.Timeout,
                     requests.exceptions.ChunkedEncodingError) as exc:
