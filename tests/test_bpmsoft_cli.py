@@ -30,6 +30,7 @@ parties:
 trackers:
   portal:
     adapter: bpmsoft
+    role: intake
     url: {url}
     login: Supervisor
     password: env:BPM_PORTAL_PASSWORD
@@ -114,15 +115,14 @@ def test_check_as_a_process(ws, server):
 
 
 def test_the_readme_example_is_a_valid_configuration(cli):
-    """The README's portal + vendor example parses (``role:`` is the intake sync's key,
-    read by the config beside ``adapter:``; dropped here while that part is merged)."""
+    """The README's portal + vendor example parses, each tracker in its role."""
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     start = text.index("### BPMSoft: the Customer Success Portal")
     block = text[text.index("```yaml\n", start) + 8:text.index("```\n", start + 10)]
-    block = "\n".join(line for line in block.splitlines() if "role:" not in line)
     config = ("executor:\n  name: Programmnye Tekhnologii\n  email: crm.support@samarasoft.com\n"
               + block + "\n")
     (Path(cli.home) / "sccli.yaml").write_text(config, encoding="utf-8")
     rows = {r["name"]: r for r in cli.ok("tracker", "list", "--format", "json").json()}
     assert rows["portal"]["adapter"] == rows["vendor-bpmsoft"]["adapter"] == "bpmsoft"
     assert rows["vendor-bpmsoft"]["parties"] == ["vendor"]
+    assert (rows["portal"]["role"], rows["vendor-bpmsoft"]["role"]) == ("intake", "escalation")

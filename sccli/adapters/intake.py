@@ -48,7 +48,8 @@ class IncomingRequest:
     id: str  # the intake's id (a BPMSoft Case Id)
     number: str  # what people call it (SR00000042)
     url: str
-    account: str  # the client's account as the intake names it (mapped to a client key)
+    account: str  # the client's account as the intake names it (sync maps it through
+    # trackers.NAME.accounts), or the client key an adapter already mapped through that map
     reporter: str  # the contact's e-mail
     registered_at: datetime
     updated_at: datetime

@@ -253,7 +253,10 @@ class IntakeSync:
         from ..usecases import tickets
 
         name, store, syncer = self.name, self.store, self.syncer
-        key = self.settings.accounts.get(request.account)
+        accounts = self.settings.accounts
+        key = accounts.get(request.account)
+        if key is None and request.account in accounts.values():
+            key = request.account  # the adapter mapped it already, through the same map
         client = store.get_client(key.strip().upper()) if key else None
         if client is None and key:
             client = store.get_client(key.strip())
