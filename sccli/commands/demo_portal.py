@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..adapters.http import HttpFactory
+from ..errors import TemporaryFailure
 
 PASSWORD_ENV = "SCCLI_DEMO_PORTAL_PASSWORD"
 
@@ -84,7 +85,11 @@ class DemoPortal:
         self._saved = os.environ.get(PASSWORD_ENV)
         os.environ[PASSWORD_ENV] = self.password
         try:
-            self.server.start()
+            try:
+                self.server.start()
+            except OSError as exc:
+                raise TemporaryFailure(f"cannot start the demo's local portal on 127.0.0.1:"
+                                       f" {exc}") from None
             db = self.server.db
             for key, name, email in ACCOUNTS:
                 self.accounts[key] = db.add_account(name, key, Id=fixed_id(f"account/{key}"))
@@ -120,8 +125,9 @@ class DemoPortal:
         """The portal's clock reads ``when`` (a demo-day "HH:MM", the demo's timezone)."""
         target = datetime.fromisoformat(f"2026-11-25T{when}").replace(tzinfo=self.tz)
         db = self.server.db
-        with db.lock:
-            db.offset = target - datetime.now(UTC)
+        with db.lock:  # as the server reads its clock: real time in whole milliseconds
+            now = datetime.now(UTC)
+            db.offset = target - now.replace(microsecond=now.microsecond // 1000 * 1000)
 
     def case(self, n: int, client: str, subject: str, symptoms: str, registered: str,
              priority: str | None = None) -> str:
