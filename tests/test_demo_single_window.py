@@ -131,3 +131,15 @@ def test_a_port_the_demo_cannot_bind_is_a_clean_failure(tmp_path, monkeypatch):
     assert result.exit_code == 75 and "Traceback" not in result.stderr
     assert "cannot start the demo's local portal on 127.0.0.1" in result.stderr
     assert PASSWORD_ENV not in os.environ
+
+
+def test_the_readme_shows_the_demos_triage(tmp_path):
+    """README: "This is the triage of the demo workspace" — the block is the real output."""
+    from pathlib import Path
+
+    home = tmp_path / "demo"
+    assert Cli(tmp_path / "unused")("demo", "--home", str(home)).exit_code == 0
+    triage = Cli(home, env={"SCCLI_NOW": NOW}).ok("triage").stdout
+    text = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    start = text.index("```\n", text.index("This is the triage of the demo workspace")) + 4
+    assert text[start:text.index("```\n", start)].strip() == triage.strip()

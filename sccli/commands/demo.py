@@ -318,6 +318,10 @@ def demo(ctx, home_dir, force) -> None:
     """Build a demo workspace (a temporary directory, or --home DIR) and show triage and
     SLA status in it at the demo time, offline, on the embedded SQLite store.
 
+    It shows the single window: requests arrive from a local BPMSoft portal (a test server
+    on 127.0.0.1 while the demo runs), the engineer's answers go back there, the client's
+    reply stops the feedback clock, and vendor and partner problems are escalated.
+
     \b
     Example:
       sccli demo --home ./demo && sccli --home ./demo --at 2026-11-25T11:00 queue VEGA
@@ -375,6 +379,6 @@ def show(ctx, root, home: Path, portal) -> None:
     click.echo("")
     base = f"sccli --home {home} --at {DEMO_NOW}"
     click.echo("Попробуйте дальше:" if ru else "Try next:")
-    for rest in ("sla explain NORD-1", "queue VEGA", "ticket show VEGA-4", "triage --lang ru",
-                 "sla report --month 2026-11"):
+    for rest in ("sla explain ACME-9", "ticket show ACME-9", "sla explain NORD-1", "queue VEGA",
+                 "ticket show VEGA-4", "triage --lang ru", "sla report --month 2026-11"):
         click.echo(f"  {base} {rest}")
