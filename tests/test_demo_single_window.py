@@ -143,3 +143,23 @@ def test_the_readme_shows_the_demos_triage(tmp_path):
     text = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
     start = text.index("```\n", text.index("This is the triage of the demo workspace")) + 4
     assert text[start:text.index("```\n", start)].strip() == triage.strip()
+
+
+def test_the_demo_ignores_an_http_proxy(tmp_path):
+    """Offline with a proxy in the environment: the loopback portal is reached directly."""
+    proxy = "http://127.0.0.1:9"
+    env = {"HTTP_PROXY": proxy, "http_proxy": proxy, "HTTPS_PROXY": proxy}
+    result = Cli(tmp_path / "unused", env=env)("demo", "--home", str(tmp_path / "d"))
+    assert result.exit_code == 0, result.stderr
+    assert "portal: done (1 answer-in)" in result.stdout
+
+
+def test_a_failing_portal_sync_stops_the_demo_in_one_line(tmp_path, monkeypatch):
+    real = demo_portal.DemoPortal.tracker_config
+    monkeypatch.setattr(demo_portal.DemoPortal, "tracker_config",
+                        lambda self: real(self).replace(PASSWORD_ENV, "SCCLI_DEMO_UNSET_PASSWORD"))
+    result = Cli(tmp_path / "unused")("demo", "--home", str(tmp_path / "d"))
+    assert result.exit_code == 75 and "Traceback" not in result.stderr
+    assert "portal: FAILED" in result.stdout
+    assert "the demo's sync failed" in result.stderr and "internal error" not in result.stderr
+    assert PASSWORD_ENV not in os.environ

@@ -17,7 +17,7 @@ from ..app import App
 from ..config import CONFIG_FILE, SLA_FILE, default_sla_text
 from ..domain.events import Note
 from ..domain.model import EventKind
-from ..errors import UsageError
+from ..errors import TemporaryFailure, UsageError
 from ..store.codec import from_data
 from ..usecases import clients, tickets
 from . import app_of
@@ -246,7 +246,11 @@ def round_trip(app: App, home: Path, ids: dict[str, str], portal) -> None:
             outcomes = run_sync(app, names, factory)
         finally:
             factory.close()
-        render_outcomes(outcomes, "table", app.lang, False, exit_code(outcomes), factory)
+        code = exit_code(outcomes)
+        render_outcomes(outcomes, "table", app.lang, False, code, factory)
+        if code:
+            raise TemporaryFailure("the demo's sync failed (see above); the workspace is left"
+                                   " as it is")
 
     def at(hhmm: str) -> datetime:
         return datetime.fromisoformat(f"2026-11-25T{hhmm}").replace(tzinfo=app.tz)

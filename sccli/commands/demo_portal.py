@@ -56,6 +56,7 @@ class ClosingFactory(HttpFactory):
 
     def session(self):
         session = super().session()
+        session.trust_env = False  # the portal is on loopback: never through an HTTP(S)_PROXY
         self.sessions.append(session)
         return session
 
