@@ -17,7 +17,7 @@ from ..app import App
 from ..config import CONFIG_FILE, SLA_FILE, default_sla_text
 from ..domain.events import Note
 from ..domain.model import EventKind
-from ..errors import UsageError
+from ..errors import TemporaryFailure, UsageError
 from ..store.codec import from_data
 from ..usecases import clients, tickets
 from . import app_of
@@ -209,10 +209,30 @@ PUBLIC_NOTE = ("Client VEGA confirms the problem blocks daily receipts; please s
                " until 3.2.1. Test account on request: login wh.tester, password: Wh-Test#77")
 
 
-def round_trip(app: App, home: Path, ids: dict[str, str]) -> None:
-    """Escalate to the vendor and the partner, then a reply and a public note cross over."""
-    from ..adapters.http import HttpFactory
+PORTAL_CASE_ACME = ("Не открывается карточка контрагента",
+                    "С утра не открывается карточка контрагента «Ромашка»: бесконечная загрузка.\n"
+                    "Адрес системы: https://crm.acme-retail.ru\n"
+                    "Учетная запись: manager1, пароль: Kart0chka!2026")
+PORTAL_CASE_VEGA = ("Ошибка платформы при импорте из Excel",
+                    COMPLETE_RU.format(what="импорт контактов из Excel падает с ошибкой платформы.",
+                                       url="https://bpm.vega.ru",
+                                       step="Открыть раздел «Контакты» и выбрать «Импорт»",
+                                       actual="NullReferenceException в ядре платформы"))
+CLIENT_ANSWER = ("Шаги:\n1. Открыть раздел «Контрагенты»\n2. Открыть карточку «Ромашка»\n"
+                 "Окружение: PostgreSQL 15, 1 нода, доработок партнеров нет.")
+
+
+def round_trip(app: App, home: Path, ids: dict[str, str], portal) -> None:
+    """The single window: requests arrive from the portal and become tickets, the
+    engineer's response and question go back to it, the client's reply stops the feedback
+    clock; vendor and partner problems are escalated, a partner reply and a public note
+    cross over."""
+    from datetime import datetime
+
     from ..adapters.local import LocalTracker
+    from ..domain.events import Asked, Responded, SourceSet
+    from ..domain.intake import check_intake, clarification_request
+    from ..domain.model import Source
     from ..sync.apply import run_sync
     from ..sync.wiring import exit_code
     from .sync import render_outcomes
@@ -221,25 +241,76 @@ def round_trip(app: App, home: Path, ids: dict[str, str]) -> None:
 
     def sync_once() -> None:
         click.echo("$ sccli sync")
-        factory = HttpFactory()
-        outcomes = run_sync(app, names, factory)
-        render_outcomes(outcomes, "table", app.lang, False, exit_code(outcomes), factory)
+        factory = portal.factory()
+        try:
+            outcomes = run_sync(app, names, factory)
+        finally:
+            factory.close()
+        code = exit_code(outcomes)
+        render_outcomes(outcomes, "table", app.lang, False, code, factory)
+        if code:
+            raise TemporaryFailure("the demo's sync failed (see above); the workspace is left"
+                                   " as it is")
 
+    def at(hhmm: str) -> datetime:
+        return datetime.fromisoformat(f"2026-11-25T{hhmm}").replace(tzinfo=app.tz)
+
+    click.echo("# 10:20 and 10:25: two clients register requests on the Customer Success Portal"
+               " (a local BPMSoft portal on 127.0.0.1, running while the demo runs)")
+    acme_case = portal.case(1, "ACME", *PORTAL_CASE_ACME, registered="10:20")
+    portal.case(2, "VEGA", *PORTAL_CASE_VEGA, registered="10:25", priority="high")
+    portal.at("10:30")
     sync_once()
+    came = {lk.remote_id: lk.ticket_id for lk in app.store.links(tracker="portal")}
+    acme, vega = came[acme_case], came[portal_id(2)]
+
+    ticket = app.store.get_ticket(acme)
+    assert ticket is not None
+    found = check_intake(ticket.title, ticket.body)
+    question = clarification_request(found.missing, found.language, acme, ticket.title,
+                                     found.kind)
+    for ticket_id, when, payload in (
+            (acme, "10:35", Responded(message="Приняли в работу, смотрим")),
+            (acme, "10:36", Asked(message=question,
+                                  missing=tuple(i.value for i in found.missing))),
+            (vega, "10:38", Responded(message="Воспроизводится на чистой платформе")),
+            (vega, "10:40", SourceSet(source=Source("vendor-product"), party="vendor"))):
+        tickets.record(app, ticket_id, payload, at(when), "engineer")
+    click.echo("")
+    click.echo(f"# 10:35 the engineer responds to {acme} and asks for what it lacks (sccli ticket"
+               f" ask {acme} --missing); {vega} is a platform bug: sccli ticket set {vega}"
+               " --source vendor-product")
+    portal.at("10:45")
+    sync_once()
+
+    portal.client_writes(acme_case, CLIENT_ANSWER, "10:52", 1)
     partner_ticket = ids["vega-partner"]
     link = app.store.links(ticket_id=partner_ticket, tracker="partner-x")[0]
     LocalTracker(home / "trackers" / "partner-x").add_comment(
         link.remote_id, PARTNER_REPLY, "dev@partner-x.example")
     tickets.record(app, partner_ticket, Note(message=PUBLIC_NOTE, public=True), who="engineer")
     click.echo("")
-    click.echo(f"# partner-x replies on its issue #{link.remote_id}; the engineer adds a public"
-               f" note to {partner_ticket} (its password is redacted before it leaves)")
+    click.echo(f"# 10:52 the client answers on the portal; partner-x replies on its issue"
+               f" #{link.remote_id}; the engineer adds a public note to {partner_ticket} (its"
+               " password is redacted before it leaves)")
+    portal.at("10:55")
     sync_once()
+    click.echo("")
+    click.echo(f"# what the client sees on the portal, case SR00000001 ({acme}),"
+               f" status «{portal.status(acme_case)}»:")
+    for who, line in portal.conversation(acme_case):
+        click.echo(f"#   {who}: {line}")
     click.echo("")
     click.echo(f"$ sccli links {partner_ticket}")
     from .sync import links
 
     click.get_current_context().invoke(links, ticket_id=partner_ticket, fmt="table")
+
+
+def portal_id(n: int) -> str:
+    from .demo_portal import fixed_id
+
+    return fixed_id(f"case/{n}")
 
 
 @click.command("demo")
@@ -250,6 +321,10 @@ def round_trip(app: App, home: Path, ids: dict[str, str]) -> None:
 def demo(ctx, home_dir, force) -> None:
     """Build a demo workspace (a temporary directory, or --home DIR) and show triage and
     SLA status in it at the demo time, offline, on the embedded SQLite store.
+
+    It shows the single window: requests arrive from a local BPMSoft portal (a test server
+    on 127.0.0.1 while the demo runs), the engineer's answers go back there, the client's
+    reply stops the feedback clock, and vendor and partner problems are escalated.
 
     \b
     Example:
@@ -266,7 +341,18 @@ def demo(ctx, home_dir, force) -> None:
     if force and (home / "sccli.db").exists():
         (home / "sccli.db").unlink()
     home.mkdir(parents=True, exist_ok=True)
-    (home / CONFIG_FILE).write_text(CONFIG, encoding="utf-8")
+    from datetime import datetime
+
+    from .demo_portal import DemoPortal
+
+    # The single window: a local BPMSoft portal on 127.0.0.1 for the demo's duration.
+    with DemoPortal(datetime.fromisoformat(DEMO_NOW).tzinfo) as portal:
+        show(ctx, root, home, portal)
+
+
+def show(ctx, root, home: Path, portal) -> None:
+    """Write the workspace, build it, run the single window's story, print triage and SLA."""
+    (home / CONFIG_FILE).write_text(CONFIG + portal.tracker_config(), encoding="utf-8")
     (home / SLA_FILE).write_text(default_sla_text(), encoding="utf-8")
     from ..secrets import TicketVault
     from ..store import open_store
@@ -287,7 +373,7 @@ def demo(ctx, home_dir, force) -> None:
     click.echo(("Время демо: " if ru else "Demo time: ") + DEMO_NOW)
     ctx.find_root().obj = app
     click.echo("")
-    round_trip(app, home, ids)
+    round_trip(app, home, ids, portal)
     click.echo("")
     click.echo("$ sccli triage")
     ctx.invoke(triage, client_key=None, fmt="table", apply_=False, interactive=False, lang=app.lang)
@@ -297,6 +383,6 @@ def demo(ctx, home_dir, force) -> None:
     click.echo("")
     base = f"sccli --home {home} --at {DEMO_NOW}"
     click.echo("Попробуйте дальше:" if ru else "Try next:")
-    for rest in ("sla explain NORD-1", "queue VEGA", "ticket show VEGA-4", "triage --lang ru",
-                 "sla report --month 2026-11"):
+    for rest in ("sla explain ACME-9", "ticket show ACME-9", "sla explain NORD-1", "queue VEGA",
+                 "ticket show VEGA-4", "triage --lang ru", "sla report --month 2026-11"):
         click.echo(f"  {base} {rest}")

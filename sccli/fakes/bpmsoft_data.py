@@ -145,14 +145,16 @@ class BpmData:
         raise KeyError(name_or_id)
 
     # ------------------------------------------------------------------ seeding (tests)
-    def add_account(self, name: str, code: str | None = None) -> str:
+    def add_account(self, name: str, code: str | None = None, **extra: Any) -> str:
+        """``extra`` columns, e.g. a fixed ``Id`` (the demo's output stays the same)."""
         with self.lock:
-            return self._put("Account", {"Name": name, "Code": code})["Id"]
+            return self._put("Account", {"Name": name, "Code": code, **extra})["Id"]
 
-    def add_contact(self, name: str, email: str, account_id: str | None = None) -> str:
+    def add_contact(self, name: str, email: str, account_id: str | None = None,
+                    **extra: Any) -> str:
         with self.lock:
             return self._put("Contact", {"Name": name, "Email": email,
-                                         "AccountId": account_id})["Id"]
+                                         "AccountId": account_id, **extra})["Id"]
 
     def add_user(self, login: str, contact_name: str | None = None) -> str:
         """A system user (SysAdminUnit) with its contact; returns the contact id."""
