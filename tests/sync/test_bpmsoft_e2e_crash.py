@@ -76,6 +76,11 @@ def test_sync_killed_at_every_write_point_writes_each_answer_once(ws, servers):
             for m in portal.sccli_messages(c):
                 written[m["Message"].split("sccli:origin=")[1].split()[0].rstrip("-> ")] += 1
         assert written == expected
+        # and each status too: a ticket awaiting the client has its case paused
+        by_ticket = {bound[i][0].split("sccli:ticket=")[1].split()[0].rstrip("->"): c
+                     for i, c in enumerate(cases)}
+        waiting = [r["id"] for r in rows if r["status"] == "awaiting-client"]
+        assert waiting and all(portal.status(by_ticket[t])["IsPaused"] for t in waiting)
         assert store.pending_intents() == []
     finally:
         store.close()
