@@ -76,6 +76,7 @@ class FakeBpmSoft:
         self.tokens: dict[str, str] = {}
         self.no_odata: set[str] = set()  # logins without "Access to OData"
         self.faults: list[Fault] = []
+        self.expire_on: list[tuple[str, str | None]] = []  # one-shot mid-run expiries
         self.log: list[tuple[str, str, int]] = []
         self.lock = threading.Lock()
         self._httpd: ThreadingHTTPServer | None = None
@@ -124,6 +125,12 @@ class FakeBpmSoft:
         with self.lock:
             self.sessions.clear()
             self.tokens.clear()
+
+    def expire_at(self, path: str, method: str | None = None) -> None:
+        """Every session ends just before the next request whose path contains ``path``
+        (and whose method is ``method``): an expiry in the middle of a client's run."""
+        with self.lock:
+            self.expire_on.append((path, method))
 
     def fail_next(self, status: int, times: int = 1, retry_after: str | None = None,
                   path: str | None = None) -> None:
@@ -248,6 +255,7 @@ class _Handler(ODataHandler, BaseHTTPRequestHandler):
         root = next((r for r in self.roots() if path == r or path.startswith(r + "/")), None)
         if root is None:
             return self.send_html(404, "404 - File or directory not found.")
+        self.expire_if_asked(path)
         login = self.authenticate()
         if login is None:
             return
@@ -306,6 +314,16 @@ class _Handler(ODataHandler, BaseHTTPRequestHandler):
         if self.cookies().get("BPMCSRF") != session.csrf:
             headers.append(("Set-Cookie", f"BPMCSRF={session.csrf}; path=/"))
         self.send_html(200, "BPMSoft", headers)
+
+    def expire_if_asked(self, path: str) -> None:
+        fake = self.fake
+        with fake.lock:
+            for wanted in fake.expire_on:
+                if wanted[0] in path and wanted[1] in (None, self.command):
+                    fake.expire_on.remove(wanted)
+                    fake.sessions.clear()
+                    fake.tokens.clear()
+                    return
 
     def redirect_to_login(self) -> None:
         self.body()

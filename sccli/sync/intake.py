@@ -60,6 +60,9 @@ STEP_OF: dict[type, str] = {
     ev.Responded: STEP_RESPONDED, ev.Asked: STEP_ASKED, ev.Resolved: STEP_RESOLVED,
     ev.Reopened: STEP_REOPENED, ev.Rejected: STEP_REJECTED,
 }
+# The request's state each step leaves it in (the intake's ``IncomingRequest.state``).
+_STATE_AFTER = {STEP_RESPONDED: "open", STEP_ASKED: "paused", STEP_RESOLVED: "resolved",
+                STEP_REOPENED: "open", STEP_REJECTED: "closed"}
 _PUSHED = ("responded", "asked", "resolved", "reopened", "rejected", "note")
 
 
@@ -180,6 +183,8 @@ class IntakeSync:
                 found = next((m for m in request.messages if m.origin == intent.key
                               and m.id not in taken
                               and syncer._by_us(self.adapter, m.author_id)), None)
+            if found is not None and link is not None:
+                self.finish_step(intent.ticket_id, link.remote_id, intent.key, request.state)
             with store.transaction():
                 if found is not None:
                     seq = int(intent.key.rsplit("/e", 1)[1])
@@ -194,6 +199,25 @@ class IntakeSync:
                         name, intent.ticket_id, "dropped-intent",
                         {"kind": intent.kind, "origin": intent.key}))
             self.emit(change)
+
+    def finish_step(self, ticket_id: str, remote_id: str, origin: str, state: str) -> None:
+        """The crashed run's message is on the request; its status move may not be (an
+        adapter whose message and status are two writes, like BPMSoft's portal message and
+        ``PATCH Case``, killed between them). Not in the step's state: ``reply`` again, which
+        finds sccli's message for ``origin`` and only moves the status (the message is
+        written once, the status too: "answers and status written back once each")."""
+        seq = int(origin.rsplit("/e", 1)[1])
+        ticket = self.store.get_ticket(ticket_id)
+        event = next((e for e in history(self.store.events(ticket_id), ticket=ticket).events
+                      if e.seq == seq), None)
+        p = None if event is None else event.payload
+        if not isinstance(p, ev.Said):
+            return
+        step = STEP_OF.get(type(p))
+        if step is None or state == _STATE_AFTER.get(step, state):
+            return
+        body = outgoing(f"{p.message}\n\n— {self.syncer.executor}", ticket_id)
+        self.adapter.reply(remote_id, body, origin, step)
 
     # ------------------------------------------------------------------ pull
     def pull(self) -> None:
