@@ -53,6 +53,9 @@ ENTITY_DEFAULTS = {"portal_message": "PortalMessage", "feed": "SocialMessage",
 CASE_COLUMNS = ("Id,Number,Subject,Symptoms,RegisteredOn,ModifiedOn,CreatedById,StatusId,"
                 "PriorityId,OriginId,AccountId,ContactId,ResponseDate,SolutionDate,RespondedOn")
 CASE_EXPAND = "Account($select=Id,Name,Code),Contact($select=Id,Name,Email)"
+# who wrote a message: CreatedBy is the author's contact (its e-mail names them for people
+# and becomes the actor of the event the message is recorded as)
+AUTHOR_EXPAND = "CreatedBy($select=Id,Name,Email)"
 _GUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 _URL = Str(pattern=r"https?://\S+", expected="an http(s) URL")
 
@@ -132,14 +135,16 @@ class BpmSoftAdapter(IntakeRole, Adapter, Intake):
         entity = entity or self.entities["portal_message"]
         return list(self.session.rows(
             entity, filter=f"EntityId eq {self._key(case_id)}", orderby="CreatedOn asc,Id asc",
-            page=self.page_size))
+            page=self.page_size, expand=AUTHOR_EXPAND))
 
     def _comment(self, row: Mapping[str, Any]) -> RemoteComment:
         text = str(row.get("Message") or "")
-        author = str(row.get("CreatedById") or "")
+        author_id = str(row.get("CreatedById") or "")
+        who = row.get("CreatedBy") or {}  # the author's contact: people know its e-mail
+        author = str(who.get("Email") or who.get("Name") or author_id)
         return RemoteComment(id=str(row["Id"]), body=strip_markers(text), author=author,
                              created_at=parse(row.get("CreatedOn")),
-                             origin=parse_comment_marker(text), author_id=author or None)
+                             origin=parse_comment_marker(text), author_id=author_id or None)
 
     def _post_message(self, entity: str, case_id: str, text: str,
                       **extra: Any) -> dict[str, Any]:

@@ -226,16 +226,21 @@ class BpmSession:
                 page: int = 500, expand: str | None = None, extra: str | None = None
                 ) -> Iterator[dict[str, Any]]:
         """Rows with ``column`` ≥ ``since``, oldest first, by keyset paging: each query asks
-        for ``column ge <last seen>`` ordered ``column asc,Id asc``, skipping only the rows
-        already read at that instant, so an edit while paging (a row jumping to the end) can
-        never shift an unread row out of the window. Rows are yielded once per (Id, value).
+        for ``column ge <last seen>`` ordered ``column asc,Id asc`` from its first row, so the
+        rows at that instant come again (already yielded: skipped; usually one). No row is
+        ever skipped by position, so an edit while paging (a row read at the cursor jumping
+        to the end) cannot shift an unread row out of the window. Only a page whose rows
+        all share one instant pages on by ``$skip``. Rows are yielded once per (Id, value).
         """
         page = max(1, min(page, MAX_ROWS))
-        cursor, offset, seen = since, 0, set()
+        cursor, offset = since, 0
+        seen: set[tuple[Any, Any]] = set()
         while True:
             terms = [f"{column} ge {literal(cursor)}"] if cursor is not None else []
             terms += [extra] if extra else []
-            params: dict[str, Any] = {"$orderby": f"{column} asc,Id asc", "$top": page,
+            # the rows at the cursor come again: ask for that many more (same request count)
+            top = min(page + (len(seen) if not offset else 0), MAX_ROWS)
+            params: dict[str, Any] = {"$orderby": f"{column} asc,Id asc", "$top": top,
                                       "$count": "true", "$select": select}
             if terms:
                 params["$filter"] = " and ".join(terms)
@@ -260,15 +265,14 @@ class BpmSession:
                     break
                 body = self.get(link)
             if not last_rows or (offset + read >= int(total) if total is not None
-                                 else read < page):
+                                 else read < top):
                 return
             last = parse(last_rows[-1].get(column))
             if cursor is None or last > cursor:
-                cursor = last
-                at_last = [r for r in last_rows if parse(r.get(column)) == last]
-                offset = len(at_last)
+                cursor, offset = last, 0
                 # only rows at the new cursor can come back: memory stays flat
-                seen = {(r.get("Id"), r.get(column)) for r in at_last}
+                seen = {(r.get("Id"), r.get(column)) for r in last_rows
+                        if parse(r.get(column)) == last}
             else:
                 offset += read
 

@@ -102,6 +102,7 @@ class BpmData:
     def __init__(self, statuses: str = "standard"):
         self.lock = threading.RLock()
         self.offset = timedelta()
+        self._last: tuple[datetime | None, timedelta] = (None, self.offset)
         self.tables: dict[str, dict[str, dict[str, Any]]] = {name: {} for name in COLUMNS}
         self.blobs: dict[str, bytes] = {}
         self.numbers = 0
@@ -118,8 +119,17 @@ class BpmData:
 
     # ------------------------------------------------------------------ basics
     def now(self) -> datetime:
-        now = datetime.now(UTC)
-        return now.replace(microsecond=now.microsecond // 1000 * 1000) + self.offset
+        """The server's clock, in whole milliseconds like BPMSoft's, strictly increasing:
+        two writes never share an instant, so "CreatedOn asc, Id asc" is the order they
+        happened in (random GUIDs would otherwise order same-millisecond rows by chance)."""
+        with self.lock:
+            now = datetime.now(UTC)
+            now = now.replace(microsecond=now.microsecond // 1000 * 1000) + self.offset
+            last, offset = self._last
+            if offset == self.offset and last is not None and now <= last:
+                now = last + timedelta(milliseconds=1)  # (a clock set anew starts afresh)
+            self._last = (now, self.offset)
+            return now
 
     def advance(self, seconds: float) -> None:
         with self.lock:
