@@ -140,7 +140,6 @@ class TicketHistory:
     status: Status
     priority: Priority | None
     priority_timeline: tuple[tuple[datetime, Priority | None], ...]
-    reaction_priority: Priority | None  # the priority in force when the reaction stopped
     registered_at: datetime | None
     first_response_at: datetime | None
     questions: tuple[Question, ...]
@@ -323,7 +322,6 @@ def history(
     exists = False
     priority: Priority | None = None
     timeline: list[tuple[datetime, Priority | None]] = []
-    reaction_priority: Priority | None = None
     registered_at = first_response = resolved = res_stop = closed = rejected = None
     last: datetime | None = None
     acc_stop: tuple[datetime, EventKind] | None = None
@@ -338,7 +336,7 @@ def history(
             p = ev.payload
             assert isinstance(p, Registered)
             exists, status, registered_at = True, Status.NEW, ev.at
-            priority = reaction_priority = p.priority
+            priority = p.priority
             timeline.append((ev.at, priority))
             last = ev.at
             continue
@@ -363,8 +361,6 @@ def history(
             assert isinstance(p, PriorityChanged)
             priority = p.priority
             timeline.append((ev.at, priority))
-            if first_response is None:
-                reaction_priority = priority
         elif kind is K.RESPONDED or kind is K.ASKED:
             if first_response is None:
                 first_response = ev.at
@@ -423,7 +419,7 @@ def history(
 
     return TicketHistory(
         ticket_id, current, client, live if exists else (), voids, as_of, exists, status,
-        priority, tuple(timeline), reaction_priority, registered_at, first_response,
+        priority, tuple(timeline), registered_at, first_response,
         tuple(questions), resolved, res_stop,
         acc_stop, closed, rejected, tuple(estimates), last, events, ticket, auto_closed,
     )

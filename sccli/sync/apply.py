@@ -215,27 +215,35 @@ class Syncer:
                 self.emit(change)
                 continue
             link = self._links(name).get((intent.ticket_id, name))
-            seq = int(intent.key.rsplit("/e", 1)[1])
-            found_comment = None
+            found = None
             if link is not None:
-                issue = adapter.get(link.remote_id)
-                taken = {m.remote_comment_id for m in store.comment_map(name)}
-                found_comment = next(
-                    (c for c in issue.comments if c.origin == intent.key and c.id not in taken
+                found = self._written(adapter, name, adapter.get(link.remote_id).comments,
+                                      intent.key)
+            self._settle_comment_intent(name, intent, found, "recovered-comment")
+
+    def _written(self, adapter: Adapter, name: str, comments, origin: str):
+        """The comment a crashed run wrote for ``origin``: its marker, by sccli's account,
+        not mapped to a ticket event yet (None: it was never written)."""
+        taken = {m.remote_comment_id for m in self.store.comment_map(name)}
+        return next((c for c in comments if c.origin == origin and c.id not in taken
                      and self._by_us(adapter, c.author_id)), None)
-            with store.transaction():
-                if found_comment is not None:
-                    self._map(intent.ticket_id, name, found_comment.id, seq, "out")
-                    store.finish_intent(intent.id)
-                    change = self._journal(Changed(
-                        name, intent.ticket_id, "recovered-comment",
-                        {"origin": intent.key, "comment": found_comment.id}))
-                else:
-                    store.drop_intent(intent.id)
-                    change = self._journal(Changed(
-                        name, intent.ticket_id, "dropped-intent",
-                        {"kind": "comment", "origin": intent.key}))
-            self.emit(change)
+
+    def _settle_comment_intent(self, name: str, intent, found, recovered: str) -> None:
+        """Map a comment a crashed run wrote (``found``) and finish its intent, or drop the
+        intent so the plan writes the comment again; journaled and reported either way."""
+        store = self.store
+        with store.transaction():
+            if found is not None:
+                seq = int(intent.key.rsplit("/e", 1)[1])
+                self._map(intent.ticket_id, name, found.id, seq, "out")
+                store.finish_intent(intent.id)
+                change = self._journal(Changed(name, intent.ticket_id, recovered,
+                                               {"origin": intent.key, "comment": found.id}))
+            else:
+                store.drop_intent(intent.id)
+                change = self._journal(Changed(name, intent.ticket_id, "dropped-intent",
+                                               {"kind": intent.kind, "origin": intent.key}))
+        self.emit(change)
 
     @staticmethod
     def _by_us(adapter: Adapter, author_id: str | None) -> bool:

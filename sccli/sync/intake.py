@@ -179,26 +179,11 @@ class IntakeSync:
             found = None
             if link is not None and intent.kind == "comment":
                 request = self.adapter.request(link.remote_id)
-                taken = {m.remote_comment_id for m in store.comment_map(name)}
-                found = next((m for m in request.messages if m.origin == intent.key
-                              and m.id not in taken
-                              and syncer._by_us(self.adapter, m.author_id)), None)
-            if found is not None and link is not None:
-                self.finish_step(intent.ticket_id, link.remote_id, intent.key, request.state)
-            with store.transaction():
+                found = syncer._written(self.adapter, name, request.messages, intent.key)
                 if found is not None:
-                    seq = int(intent.key.rsplit("/e", 1)[1])
-                    syncer._map(intent.ticket_id, name, found.id, seq, "out")
-                    store.finish_intent(intent.id)
-                    change = syncer._journal(Changed(
-                        name, intent.ticket_id, "recovered-reply",
-                        {"origin": intent.key, "comment": found.id}))
-                else:
-                    store.drop_intent(intent.id)
-                    change = syncer._journal(Changed(
-                        name, intent.ticket_id, "dropped-intent",
-                        {"kind": intent.kind, "origin": intent.key}))
-            self.emit(change)
+                    self.finish_step(intent.ticket_id, link.remote_id, intent.key,
+                                     request.state)
+            syncer._settle_comment_intent(name, intent, found, "recovered-reply")
 
     def finish_step(self, ticket_id: str, remote_id: str, origin: str, state: str) -> None:
         """The crashed run's message is on the request; its status move may not be (an
